@@ -1,0 +1,898 @@
+package io.comsock.bridge;
+
+import static io.comsock.bridge.RegionLayout.*;
+
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.SocketException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The local domain: this process's identity on the com-socket network, its region, its receive
+ * daemon, its ports and its connections.
+ *
+ * <h2>The receive daemon</h2>
+ * A platform thread drains the lanes of this domain's region: it validates each descriptor and
+ * hands it to its connection or listener. Its status flag is the header word {@code POLLERS}, the
+ * number of threads polling the lanes right now; senders ring the doorbell (a futex wake) only
+ * when it is 0, as the paper sends its IPI only to an idle daemon. A reader that is spinning for
+ * data counts as a poller and drains the lanes itself, so a busy connection needs no wake-up at
+ * all. When nothing comes, the daemon sleeps in {@code futex(FUTEX_WAIT)}; an idle domain uses no
+ * CPU.
+ *
+ * <h2>Faults</h2>
+ * Every descriptor is checked before use: its type, its connection id and generation, that its
+ * sender is the connection's peer, that a run lies inside the region, is claimed and tagged by
+ * the sending lane, is attached to no connection yet, and continues the stream exactly. A bad one
+ * resets the one connection it names. Every 200 ms while connections are open (1 s otherwise),
+ * the daemon probes its peers' locks: a dead peer's connections fail at once ("Connection
+ * reset", or end of stream if the peer had finished writing), and the blocks and lane it held
+ * in this region are reclaimed.
+ */
+public final class ComDomain implements Closeable {
+    private static final int EPHEMERAL_FIRST = 49152;
+    private static final int EPHEMERAL_LAST = 65535;
+    private static final long TICK_BUSY_NANOS = 200_000_000L;
+    private static final long TICK_IDLE_NANOS = 1_000_000_000L;
+
+    final ComConfig config;
+    final Region region;
+    final Stats stats = new Stats();
+    private final BlockBitmap bitmap;
+    private final AtomicLongArray attached;
+    private final ReentrantLock drainLock = new ReentrantLock();
+    private final long[] laneHead;
+    private final long[] laneOwner;
+    private final AtomicReferenceArray<ComConnection> conns;
+    private final int[] generations;
+    private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
+    private final AtomicInteger open = new AtomicInteger();
+    private final Map<Integer, Peer> peers = new ConcurrentHashMap<>();
+    private final Map<Integer, ComListener> listeners = new ConcurrentHashMap<>();
+    private final Set<Integer> ports = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger nextEphemeral = new AtomicInteger(EPHEMERAL_FIRST);
+    private final ArrayDeque<long[]> deferred = new ArrayDeque<>();
+    private final List<int[]> leakSuspects = new ArrayList<>();
+    private final java.util.Queue<Peer> buried = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final Thread daemon;
+    private final Pointer doorbell;
+    private volatile boolean stopping;
+    private long lastTick;
+
+    private ComDomain(ComConfig config, Region region) {
+        this.config = config;
+        this.region = region;
+        this.bitmap = new BlockBitmap(region.buf, region.layout);
+        this.attached = new AtomicLongArray(region.layout.blocks >>> 6);
+        this.laneHead = new long[region.layout.lanes];
+        this.laneOwner = new long[region.layout.lanes];
+        this.conns = new AtomicReferenceArray<>(config.slots);
+        this.generations = new int[config.slots];
+        for (int i = 0; i < config.slots; i++) {
+            freeSlots.add(i);
+        }
+        this.doorbell = Futex.unavailable() == null ? Futex.address(region.buf, H_DOORBELL) : null;
+        this.daemon = new Thread(this::daemonLoop, "comsock-daemon-" + config.domain);
+        this.daemon.setDaemon(true);
+    }
+
+    /**
+     * Makes this process domain {@code config.domain}: creates its region and starts its receive
+     * daemon.
+     *
+     * @throws DomainInUseException if a live process owns the domain
+     */
+    public static ComDomain open(ComConfig config) throws IOException {
+        ComDomain d = new ComDomain(config, Region.create(config));
+        Region.I32.setVolatile(d.region.buf, H_POLLERS, 1);
+        d.daemon.start();
+        return d;
+    }
+
+    public int id() {
+        return config.domain;
+    }
+
+    public InetAddress address() {
+        return ComAddress.addressOf(config.domain);
+    }
+
+    long identity() {
+        return region.identity;
+    }
+
+    /** Counters of this domain. */
+    public Stats stats() {
+        return stats;
+    }
+
+    /** Blocks of this domain's region not claimed right now. */
+    public int freeBlocks() {
+        return bitmap.freeCount();
+    }
+
+    /** Total blocks of this domain's region. */
+    public int totalBlocks() {
+        return bitmap.blocks();
+    }
+
+    /** Connections not yet released. */
+    public int openConnections() {
+        return open.get();
+    }
+
+    // ------------------------------------------------------------------ ports
+
+    /** Reserves {@code port}, or an ephemeral port when 0. */
+    int reservePort(int port) throws BindException {
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port=" + port + " is out of range (0..65535)");
+        }
+        if (port != 0) {
+            if (!ports.add(port)) {
+                throw new BindException("Address already in use: port " + port + " of domain " + id());
+            }
+            return port;
+        }
+        for (int i = 0; i <= EPHEMERAL_LAST - EPHEMERAL_FIRST; i++) {
+            int p = EPHEMERAL_FIRST + Math.floorMod(nextEphemeral.getAndIncrement() - EPHEMERAL_FIRST,
+                    EPHEMERAL_LAST - EPHEMERAL_FIRST + 1);
+            if (ports.add(p)) {
+                return p;
+            }
+        }
+        throw new BindException("Address already in use: no free ephemeral port in domain " + id());
+    }
+
+    void releasePort(int port) {
+        ports.remove(port);
+    }
+
+    // ------------------------------------------------------------------ listen, connect
+
+    /**
+     * Listens on a port reserved with {@link #reservePort}.
+     */
+    ComListener listenReserved(int reservedPort, int backlog) {
+        ComListener l = new ComListener(this, reservedPort, backlog <= 0 ? 50 : backlog);
+        listeners.put(reservedPort, l);
+        return l;
+    }
+
+    /** Opens a listener on {@code port} (0: ephemeral). */
+    public ComListener listen(int port, int backlog) throws IOException {
+        checkOpen();
+        return listenReserved(reservePort(port), backlog);
+    }
+
+    void unlisten(ComListener l) {
+        listeners.remove(l.port, l);
+        releasePort(l.port);
+    }
+
+    /**
+     * Connects to {@code port} of domain {@code remoteDomain}.
+     *
+     * @param localPort a port reserved with {@link #reservePort}, or 0 for an ephemeral one
+     * @param timeoutMillis 0 for no limit
+     * @throws java.net.ConnectException when nobody listens there
+     * @throws java.net.NoRouteToHostException when the domain is absent or dead
+     */
+    public ComConnection connect(int remoteDomain, int port, int localPort, int timeoutMillis)
+            throws IOException {
+        checkOpen();
+        ComAddress.checkDomain(remoteDomain);
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port=" + port + " is out of range (1..65535)");
+        }
+        Peer p = peerFor(remoteDomain, 0);
+        int lp = localPort != 0 ? localPort : reservePort(0);
+        ComConnection c;
+        try {
+            c = newConnection(lp, remoteDomain, port, p);
+        } catch (IOException e) {
+            releasePort(lp);
+            throw e;
+        }
+        c.ownsPort = true;
+        try {
+            send(p, T_SYN, c, 0, c.window, 0);
+            c.awaitEstablished(timeoutMillis * 1_000_000L);
+            return c;
+        } catch (IOException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private ComConnection newConnection(int localPort, int remoteDomain, int remotePort, Peer p)
+            throws SocketException {
+        int slot;
+        int id;
+        synchronized (freeSlots) {
+            Integer s = freeSlots.poll();
+            if (s == null) {
+                throw new SocketException("No buffer space available: all " + config.slots
+                        + " connection slots of domain " + id() + " are in use");
+            }
+            slot = s;
+            int gen = (generations[slot] + 1) & 0xFFFF;
+            if (gen == 0) {
+                gen = 1;
+            }
+            generations[slot] = gen;
+            id = gen << 16 | slot;
+        }
+        ComConnection c = new ComConnection(this, slot, id, localPort, remoteDomain, remotePort, p);
+        conns.set(slot, c);
+        open.incrementAndGet();
+        return c;
+    }
+
+    /** A connection whose connect was given up: forget it; a late SYNACK is answered with RST. */
+    void abandon(ComConnection c) {
+        c.peerWriterDone = true;
+    }
+
+    /** Frees the slot and port of a connection that nobody will use again. */
+    void release(ComConnection c) {
+        if (conns.compareAndSet(c.slot, c, null)) {
+            synchronized (freeSlots) {
+                freeSlots.add(c.slot);
+            }
+            open.decrementAndGet();
+            if (c.ownsPort) {
+                releasePort(c.localPort);
+            }
+        }
+    }
+
+    private ComConnection lookup(int id) {
+        int slot = id & 0xFFFF;
+        if (slot >= config.slots) {
+            return null;
+        }
+        ComConnection c = conns.get(slot);
+        return c != null && c.id == id ? c : null;
+    }
+
+    // ------------------------------------------------------------------ peers
+
+    /**
+     * The link to {@code domain}, attached on first use. {@code identity} 0 accepts any live
+     * owner; otherwise the link must lead to that very process.
+     */
+    Peer peerFor(int domain, long identity) throws IOException {
+        Peer p = peers.get(domain);
+        if (p != null && !p.dead && (identity == 0 || p.region.identity == identity)) {
+            return p;
+        }
+        synchronized (peers) {
+            p = peers.get(domain);
+            if (p != null && !p.dead && (identity == 0 || p.region.identity == identity)) {
+                return p;
+            }
+            if (p != null) {
+                // the old process is gone or was replaced; the daemon cleans up after it
+                p.dead = true;
+                peers.remove(domain, p);
+                buried.add(p);
+            }
+            Region r = domain == id() ? region : Region.attach(config.dir, domain);
+            if (identity != 0 && r.identity != identity) {
+                if (r != region) {
+                    r.close();
+                }
+                throw Region.noRoute(domain, "was restarted");
+            }
+            try {
+                p = Peer.open(this, r);
+            } catch (IOException e) {
+                if (r != region) {
+                    r.close();
+                }
+                throw e;
+            }
+            peers.put(domain, p);
+            return p;
+        }
+    }
+
+    // ------------------------------------------------------------------ sending descriptors
+
+    void send(Peer p, int type, ComConnection c, int block, int count, long value) throws SocketException {
+        p.post(type, c.localPort << 16 | c.remotePort, c.id, c.remoteId, block, count, value);
+        stats.sent.increment();
+    }
+
+    void sendQuietly(Peer p, int type, ComConnection c, int block, int count, long value) {
+        if (p.dead) {
+            return;
+        }
+        try {
+            send(p, type, c, block, count, value);
+        } catch (SocketException peerGone) {
+            stats.lostControl.increment();
+        }
+    }
+
+    /** A reply from the daemon: never waits for lane space; parks it for the next pass instead. */
+    private void reply(Peer p, int type, int ports, int src, int dst, int count) {
+        if (!p.tryPost(type, ports, src, dst, 0, count, 0)) {
+            deferred.add(new long[] {p.domain, p.region.identity, type, ports, src, dst, count});
+        }
+    }
+
+    private void flushDeferred() {
+        for (int n = deferred.size(); n > 0; n--) {
+            long[] r = deferred.poll();
+            Peer p = peers.get((int) r[0]);
+            if (p == null || p.dead || p.region.identity != r[1]) {
+                stats.lostControl.increment();
+                continue;
+            }
+            if (!p.tryPost((int) r[2], (int) r[3], (int) r[4], (int) r[5], 0, (int) r[6], 0)) {
+                deferred.add(r);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ blocks
+
+    void freeBlocks(int first, int count) {
+        for (int b = first; b < first + count; b++) {
+            int w = b >>> 6;
+            long bit = 1L << (b & 63);
+            long v;
+            do {
+                v = attached.get(w);
+            } while (!attached.compareAndSet(w, v, v & ~bit));
+        }
+        bitmap.free(first, count);
+    }
+
+    private boolean attach(int first, int count) {
+        int w = first >>> 6;
+        long mask = (count == 64 ? -1L : (1L << count) - 1) << (first & 63);
+        while (true) {
+            long v = attached.get(w);
+            if ((v & mask) != 0) {
+                return false;
+            }
+            if (attached.compareAndSet(w, v, v | mask)) {
+                return true;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ polling and the daemon
+
+    /** A thread starts polling: senders need not ring while it does. */
+    boolean pollerEnter() {
+        Region.I32.getAndAdd(region.buf, H_POLLERS, 1);
+        return true;
+    }
+
+    /** A thread stops polling; if it was the last and work is waiting, wake the daemon. */
+    void pollerExit() {
+        int left = (int) Region.I32.getAndAdd(region.buf, H_POLLERS, -1) - 1;
+        if (left == 0 && pending()) {
+            Region.I32.getAndAdd(region.buf, H_DOORBELL, 1);
+            if (doorbell != null) {
+                Futex.wake(doorbell, 1);
+            }
+        }
+    }
+
+    /** Drains the lanes if no other thread is doing it. */
+    void poll() {
+        if (drainLock.tryLock()) {
+            try {
+                drain();
+            } finally {
+                drainLock.unlock();
+            }
+        }
+    }
+
+    private boolean pending() {
+        long active = (long) Region.I64.getVolatile(region.buf, H_ACTIVE_LANES);
+        RegionLayout l = region.layout;
+        while (active != 0) {
+            int lane = Long.numberOfTrailingZeros(active);
+            active &= active - 1;
+            if (lane < l.lanes && (long) Region.I64.getVolatile(region.buf, l.lane(lane) + L_TAIL) != laneHead[lane]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void daemonLoop() {
+        Memory timespec = doorbell != null ? new Memory(16) : null;
+        int idle = 0;
+        while (!stopping) {
+            int n;
+            drainLock.lock();
+            try {
+                if (!deferred.isEmpty()) {
+                    flushDeferred();
+                }
+                n = drain();
+            } finally {
+                drainLock.unlock();
+            }
+            long now = System.nanoTime();
+            long tick = open.get() > 0 || !deferred.isEmpty() ? TICK_BUSY_NANOS : TICK_IDLE_NANOS;
+            if (now - lastTick >= tick) {
+                lastTick = now;
+                tick();
+            }
+            if (n > 0) {
+                idle = 0;
+                continue;
+            }
+            if (++idle < 200) {
+                Thread.onSpinWait();
+                continue;
+            }
+            idle = 0;
+            int bell = (int) Region.I32.getVolatile(region.buf, H_DOORBELL);
+            Region.I32.getAndAdd(region.buf, H_POLLERS, -1);
+            if (!pending() && !stopping) {
+                long sleep = tick - (System.nanoTime() - lastTick);
+                if (doorbell != null) {
+                    timespec.setLong(0, Math.max(0, sleep) / 1_000_000_000L);
+                    timespec.setLong(8, Math.max(0, sleep) % 1_000_000_000L);
+                    stats.sleeps.increment();
+                    Futex.await(doorbell, bell, timespec);
+                } else {
+                    LockSupport.parkNanos(Math.min(sleep, 1_000_000L));
+                }
+            }
+            Region.I32.getAndAdd(region.buf, H_POLLERS, 1);
+        }
+    }
+
+    /** Drains every lane once. Caller holds {@link #drainLock}. */
+    private int drain() {
+        RegionLayout l = region.layout;
+        long active = (long) Region.I64.getVolatile(region.buf, H_ACTIVE_LANES);
+        int n = 0;
+        while (active != 0) {
+            int lane = Long.numberOfTrailingZeros(active);
+            active &= active - 1;
+            if (lane >= l.lanes) {
+                continue;
+            }
+            int off = l.lane(lane);
+            long tail = (long) Region.I64.getAcquire(region.buf, off + L_TAIL);
+            long head = laneHead[lane];
+            if (tail == head) {
+                continue;
+            }
+            long owner = (long) Region.I64.getVolatile(region.buf, off + L_OWNER);
+            if (owner != laneOwner[lane]) {
+                // a new sender took this lane: start from where it says the ring starts
+                laneOwner[lane] = owner;
+                head = (long) Region.I64.getVolatile(region.buf, off + L_HEAD);
+                laneHead[lane] = head;
+                if (tail == head) {
+                    continue;
+                }
+            }
+            if (owner == 0 || (owner & 0xFF) > ComAddress.MAX_DOMAIN || tail - head < 0
+                    || tail - head > l.laneCapacity) {
+                stats.protocolErrors.increment();
+                laneHead[lane] = tail;
+                Region.I64.setRelease(region.buf, off + L_HEAD, tail);
+                continue;
+            }
+            while (head != tail) {
+                try {
+                    dispatch(lane, owner, l.descriptor(lane, head));
+                } catch (RuntimeException bad) {
+                    stats.protocolErrors.increment();
+                }
+                head++;
+                n++;
+            }
+            laneHead[lane] = head;
+            Region.I64.setRelease(region.buf, off + L_HEAD, head);
+        }
+        if (n > 0) {
+            stats.received.add(n);
+        }
+        return n;
+    }
+
+    private void dispatch(int lane, long owner, int d) {
+        var buf = region.buf;
+        int type = buf.getInt(d + D_TYPE);
+        int ports = buf.getInt(d + D_PORTS);
+        int src = buf.getInt(d + D_SRC_CONN);
+        int dst = buf.getInt(d + D_DST_CONN);
+        int block = buf.getInt(d + D_BLOCK);
+        int count = buf.getInt(d + D_COUNT);
+        long value = buf.getLong(d + D_VALUE);
+        int from = (int) (owner & 0xFF);
+        if (type == T_SYN) {
+            onSyn(owner, from, ports, src, count);
+            return;
+        }
+        if (type < 1 || type > T_MAX) {
+            stats.protocolErrors.increment();
+            ComConnection c = lookup(dst);
+            if (c != null && c.remoteDomain == from) {
+                protocolError(c, "descriptor type=" + type + " is unknown");
+            }
+            return;
+        }
+        ComConnection c = lookup(dst);
+        if (c == null || c.remoteDomain != from || c.peer.region.identity != owner
+                || (c.state == ComConnection.ESTABLISHED && c.remoteId != src)) {
+            onStale(lane, owner, from, type, ports, src, dst);
+            return;
+        }
+        switch (type) {
+            case T_SYNACK:
+                if (c.state != ComConnection.CONNECTING || !validWindow(count)) {
+                    protocolError(c, "unexpected SYNACK");
+                    return;
+                }
+                c.established(src, count);
+                c.wakeConnector();
+                return;
+            case T_REFUSED:
+                if (c.state == ComConnection.CONNECTING) {
+                    c.peerWriterDone = true;
+                    c.state = ComConnection.REFUSED;
+                    c.wakeConnector();
+                }
+                return;
+            case T_DATA:
+                onData(lane, c, block, count, value);
+                return;
+            case T_FIN:
+                if (value < 0 || value > c.expectNext || c.finOffset >= 0) {
+                    protocolError(c, "FIN at offset=" + value + " beyond the announced " + c.expectNext);
+                    return;
+                }
+                c.finOffset = value;
+                c.peerWriterDone = true;
+                c.wakeReader();
+                c.releaseIfDone();
+                return;
+            case T_CLOSE:
+                c.peerClosed = true;
+                c.wakeWriter();
+                c.finishWriting();
+                return;
+            case T_RST:
+                c.fail("Connection reset");
+                return;
+            case T_NOTIFY:
+                c.wakeReader();
+                return;
+            case T_CREDIT:
+                c.wakeWriter();
+                return;
+            default:
+                protocolError(c, "descriptor type=" + type + " is not valid on a connection");
+        }
+    }
+
+    private void onData(int lane, ComConnection c, int first, int count, long start) {
+        if (c.state != ComConnection.ESTABLISHED) {
+            protocolError(c, "DATA before the connection was established");
+            return;
+        }
+        if (count < 1 || count > MAX_RUN || !bitmap.ownedBy(first, count, lane + 1)) {
+            protocolError(c, "DATA run block=" + first + " count=" + count
+                    + " is out of range or not claimed by its sender");
+            return;
+        }
+        if (start != c.expectNext || c.finOffset >= 0) {
+            protocolError(c, "DATA at stream offset=" + start + " but expected " + c.expectNext);
+            return;
+        }
+        if (!attach(first, count)) {
+            protocolError(c, "DATA run block=" + first + " count=" + count + " is already in use");
+            return;
+        }
+        if (!c.appendRun(first, count, start)) {
+            freeBlocks(first, count);
+            protocolError(c, "DATA beyond the receive window");
+            return;
+        }
+        c.wakeReader();
+    }
+
+    private void onSyn(long owner, int from, int ports, int src, int window) {
+        int dstPort = ports & 0xFFFF;
+        int srcPort = ports >>> 16;
+        Peer p;
+        try {
+            p = peerFor(from, owner);
+        } catch (IOException gone) {
+            stats.lostControl.increment();
+            return;
+        }
+        ComListener l = listeners.get(dstPort);
+        if (l == null || !validWindow(window) || !l.hasRoom()) {
+            reply(p, T_REFUSED, dstPort << 16 | srcPort, 0, src, 0);
+            return;
+        }
+        ComConnection c;
+        try {
+            c = newConnection(dstPort, from, srcPort, p);
+        } catch (SocketException full) {
+            reply(p, T_REFUSED, dstPort << 16 | srcPort, 0, src, 0);
+            return;
+        }
+        c.established(src, window);
+        reply(p, T_SYNACK, dstPort << 16 | srcPort, c.id, src, c.window);
+        if (!l.offer(c)) {
+            c.abort();
+        }
+    }
+
+    /** A descriptor for a connection that is gone (or never was). */
+    private void onStale(int lane, long owner, int from, int type, int ports, int src, int dst) {
+        if (type == T_DATA || type == T_SYNACK) {
+            // the sender believes in a connection we do not have: tell it to stop
+            if (type == T_DATA) {
+                stats.protocolErrors.increment();
+            }
+            Peer p = peers.get(from);
+            if (p != null && p.region.identity == owner) {
+                reply(p, T_RST, (ports & 0xFFFF) << 16 | ports >>> 16, dst, src, 0);
+            }
+        }
+    }
+
+    private static boolean validWindow(int w) {
+        return w >= 2 * BLOCK_SIZE && w <= (1 << 30);
+    }
+
+    /** Resets a connection whose peer broke the protocol. */
+    void protocolError(ComConnection c, String what) {
+        stats.protocolErrors.increment();
+        sendQuietly(c.peer, T_RST, c, 0, 0, 0);
+        c.fail("Connection reset (protocol error: " + what + ")");
+    }
+
+    // ------------------------------------------------------------------ liveness
+
+    private void tick() {
+        Region.I64.setRelease(region.buf, H_HEARTBEAT, System.currentTimeMillis());
+        for (Peer p : peers.values()) {
+            if (p.region != region && !p.region.ownerAlive()) {
+                peerDied(p);
+            }
+        }
+        for (Peer p; (p = buried.poll()) != null; ) {
+            peerDied(p);
+        }
+        checkLaneOwners();
+        sweepLeaks();
+    }
+
+    /** Fails every connection with a dead peer and reclaims what it held here. */
+    private void peerDied(Peer p) {
+        p.dead = true;
+        peers.remove(p.domain, p);
+        for (int i = 0; i < conns.length(); i++) {
+            ComConnection c = conns.get(i);
+            if (c == null || c.peer != p) {
+                continue;
+            }
+            c.peerWriterDone = true;
+            if (c.state == ComConnection.CONNECTING) {
+                c.state = ComConnection.UNREACHABLE;
+                c.wakeConnector();
+            } else if (c.finOffset < 0) {
+                c.fail("Connection reset (domain " + p.domain + " died)");
+            } else {
+                c.peerClosed = true;
+                c.wakeAll();
+                c.releaseIfDone();
+            }
+        }
+        for (ComListener l : listeners.values()) {
+            l.peerDied(p);
+        }
+        drainLock.lock();
+        try {
+            RegionLayout l = region.layout;
+            for (int lane = 0; lane < l.lanes; lane++) {
+                if ((long) Region.I64.getVolatile(region.buf, l.lane(lane) + L_OWNER) == p.region.identity) {
+                    reclaimLane(lane);
+                }
+            }
+        } finally {
+            drainLock.unlock();
+        }
+        try {
+            p.region.close();
+        } catch (IOException ignored) {
+            stats.lostControl.increment();
+        }
+    }
+
+    private void checkLaneOwners() {
+        RegionLayout l = region.layout;
+        for (int lane = 0; lane < l.lanes; lane++) {
+            long owner = (long) Region.I64.getVolatile(region.buf, l.lane(lane) + L_OWNER);
+            if (owner == 0 || owner == region.identity) {
+                continue;
+            }
+            int from = (int) (owner & 0xFF);
+            Peer p = peers.get(from);
+            if (p != null && p.region.identity == owner && !p.dead) {
+                continue;
+            }
+            boolean alive;
+            try {
+                alive = from <= ComAddress.MAX_DOMAIN && peerFor(from, owner) != null;
+            } catch (IOException dead) {
+                alive = false;
+            }
+            if (!alive) {
+                drainLock.lock();
+                try {
+                    reclaimLane(lane);
+                } finally {
+                    drainLock.unlock();
+                }
+            }
+        }
+    }
+
+    /** Frees a dead sender's lane and the blocks it claimed that no connection holds. */
+    private void reclaimLane(int lane) {
+        RegionLayout l = region.layout;
+        int off = l.lane(lane);
+        long tail = (long) Region.I64.getVolatile(region.buf, off + L_TAIL);
+        laneHead[lane] = tail;
+        laneOwner[lane] = 0;
+        Region.I64.setVolatile(region.buf, off + L_HEAD, tail);
+        int tag = lane + 1;
+        List<Integer> untagged = new ArrayList<>();
+        for (int b = 0; b < l.blocks; b++) {
+            if (!bitmap.claimed(b) || (attached.get(b >>> 6) & (1L << (b & 63))) != 0) {
+                continue;
+            }
+            int t = bitmap.tag(b);
+            if (t == tag) {
+                bitmap.free(b, 1);
+                stats.reclaimedBlocks.increment();
+            } else if (t == 0) {
+                untagged.add(b);
+            }
+        }
+        // a sender killed between claiming a block and tagging it leaves it untagged: if it is
+        // still untagged on the next tick, nobody is about to tag it
+        for (int b : untagged) {
+            leakSuspects.add(new int[] {b});
+        }
+        Region.I64.getAndBitwiseAnd(region.buf, H_ACTIVE_LANES, ~(1L << lane));
+        Region.I64.setVolatile(region.buf, off + L_OWNER, 0L);
+    }
+
+    private void sweepLeaks() {
+        if (leakSuspects.isEmpty()) {
+            return;
+        }
+        List<int[]> now = new ArrayList<>(leakSuspects);
+        leakSuspects.clear();
+        for (int[] s : now) {
+            int b = s[0];
+            if (bitmap.claimed(b) && bitmap.tag(b) == 0 && (attached.get(b >>> 6) & (1L << (b & 63))) == 0) {
+                bitmap.free(b, 1);
+                stats.reclaimedBlocks.increment();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ close
+
+    private void checkOpen() throws SocketException {
+        if (stopping) {
+            throw new SocketException("domain " + id() + " is closed");
+        }
+    }
+
+    /** Resets every connection, stops the daemon and removes the region. */
+    @Override
+    public void close() throws IOException {
+        if (stopping) {
+            return;
+        }
+        for (ComListener l : listeners.values()) {
+            l.close();
+        }
+        for (int i = 0; i < conns.length(); i++) {
+            ComConnection c = conns.get(i);
+            if (c != null) {
+                c.abort();
+            }
+        }
+        stopping = true;
+        Region.I32.getAndAdd(region.buf, H_DOORBELL, 1);
+        if (doorbell != null) {
+            Futex.wake(doorbell, 1);
+        }
+        LockSupport.unpark(daemon);
+        try {
+            daemon.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (Peer p : peers.values()) {
+            if (p.region != region) {
+                p.region.close();
+            }
+        }
+        region.close();
+    }
+
+    /** Counters, for status output and tests. */
+    public static final class Stats {
+        final LongAdder sent = new LongAdder();
+        final LongAdder received = new LongAdder();
+        final LongAdder wakeups = new LongAdder();
+        final LongAdder sleeps = new LongAdder();
+        final LongAdder protocolErrors = new LongAdder();
+        final LongAdder lostControl = new LongAdder();
+        final LongAdder blockWaits = new LongAdder();
+        final LongAdder reclaimedBlocks = new LongAdder();
+
+        public long descriptorsSent() {
+            return sent.sum();
+        }
+
+        public long descriptorsReceived() {
+            return received.sum();
+        }
+
+        /** Doorbell rings sent to idle daemons (the paper's IPIs). */
+        public long wakeupsSent() {
+            return wakeups.sum();
+        }
+
+        public long protocolErrors() {
+            return protocolErrors.sum();
+        }
+
+        public long reclaimedBlocks() {
+            return reclaimedBlocks.sum();
+        }
+
+        public long blockWaits() {
+            return blockWaits.sum();
+        }
+
+        @Override
+        public String toString() {
+            return "sent=" + sent + " received=" + received + " wakeups=" + wakeups + " sleeps=" + sleeps
+                    + " protocolErrors=" + protocolErrors + " lostControl=" + lostControl
+                    + " blockWaits=" + blockWaits + " reclaimedBlocks=" + reclaimedBlocks;
+        }
+    }
+}
