@@ -1,0 +1,344 @@
+package io.comsock.bridge;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.net.SocketImpl;
+import java.net.SocketOptions;
+import java.net.UnknownHostException;
+
+/**
+ * A {@link SocketImpl} over com-socket: the piece that gives {@link ComSocket} and
+ * {@link ComServerSocket} the semantics of {@code java.net} sockets (streams, {@code SO_TIMEOUT},
+ * half-close, the JDK's exception types and messages).
+ *
+ * <p>Only stream sockets exist here. Options that tune TCP ({@code TCP_NODELAY}, buffer sizes,
+ * keep-alive, {@code IP_TOS}) are accepted and reported back, and change nothing: com-socket never
+ * delays a write and its window is the domain's. {@code SO_LINGER} 0 makes {@code close} a reset,
+ * as with TCP.
+ */
+public class ComSocketImpl extends SocketImpl {
+    private final ComDomain domain;
+    private volatile ComConnection conn;
+    private volatile ComListener listener;
+    private int reservedPort;
+    private int timeout;
+    private int linger = -1;
+    private boolean noDelay;
+    private boolean keepAlive;
+    private boolean reuseAddress;
+    private boolean oobInline;
+    private int sendBuffer;
+    private int receiveBuffer;
+    private int trafficClass;
+    private volatile boolean closed;
+
+    public ComSocketImpl(ComDomain domain) {
+        this.domain = domain;
+        this.sendBuffer = domain.config.window;
+        this.receiveBuffer = domain.config.window;
+    }
+
+    /** The connection, once connected or accepted; null before. */
+    public ComConnection connection() {
+        return conn;
+    }
+
+    @Override
+    protected void create(boolean stream) throws IOException {
+        if (!stream) {
+            throw new SocketException("com-socket offers stream sockets only through java.net.Socket");
+        }
+    }
+
+    @Override
+    protected void connect(String host, int port) throws IOException {
+        connect(new InetSocketAddress(InetAddress.getByName(host), port), 0);
+    }
+
+    @Override
+    protected void connect(InetAddress address, int port) throws IOException {
+        connect(new InetSocketAddress(address, port), 0);
+    }
+
+    @Override
+    protected void connect(SocketAddress remote, int timeoutMillis) throws IOException {
+        if (!(remote instanceof InetSocketAddress)) {
+            throw new IllegalArgumentException("address=" + remote + " is not an InetSocketAddress");
+        }
+        InetSocketAddress isa = (InetSocketAddress) remote;
+        if (isa.isUnresolved()) {
+            throw new UnknownHostException(isa.getHostName());
+        }
+        checkOpen();
+        if (conn != null) {
+            throw new SocketException("Already connected");
+        }
+        int target;
+        try {
+            target = ComAddress.domainOf(isa.getAddress());
+        } catch (IllegalArgumentException notADomain) {
+            throw new NoRouteToHostException(notADomain.getMessage());
+        }
+        int lp = reservedPort;
+        reservedPort = 0;
+        ComConnection c = domain.connect(target, isa.getPort(), lp, timeoutMillis);
+        conn = c;
+        address = isa.getAddress();
+        port = isa.getPort();
+        localport = c.localPort;
+        if (closed) {
+            c.close();
+        }
+    }
+
+    @Override
+    protected void bind(InetAddress host, int lport) throws IOException {
+        checkOpen();
+        if (host != null && !host.isAnyLocalAddress() && !host.equals(domain.address())) {
+            throw new BindException("Cannot assign requested address: " + host.getHostAddress()
+                    + " (this is domain " + domain.id() + ", " + domain.address().getHostAddress() + ")");
+        }
+        if (reservedPort != 0 || conn != null) {
+            throw new SocketException("Already bound");
+        }
+        reservedPort = domain.reservePort(lport);
+        localport = reservedPort;
+    }
+
+    @Override
+    protected void listen(int backlog) throws IOException {
+        checkOpen();
+        if (reservedPort == 0) {
+            bind(null, 0);
+        }
+        listener = domain.listenReserved(reservedPort, backlog);
+        reservedPort = 0;
+    }
+
+    @Override
+    protected void accept(SocketImpl s) throws IOException {
+        if (!(s instanceof ComSocketImpl)) {
+            throw new SocketException("a com-socket listener accepts into a ComSocketImpl, not " + s.getClass().getName());
+        }
+        ComListener l = listener;
+        if (l == null) {
+            throw new SocketException("Socket is not listening");
+        }
+        ComSocketImpl t = (ComSocketImpl) s;
+        ComConnection c = l.accept(timeout);
+        t.conn = c;
+        t.address = ComAddress.addressOf(c.remoteDomain);
+        t.port = c.remotePort;
+        t.localport = c.localPort;
+    }
+
+    @Override
+    protected InputStream getInputStream() throws IOException {
+        ComConnection c = connected();
+        return new InputStream() {
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                int n = c.read(one, 0, 1, timeout);
+                return n < 0 ? -1 : one[0] & 0xFF;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return c.read(b, off, len, timeout);
+            }
+
+            @Override
+            public int available() throws IOException {
+                return c.available();
+            }
+
+            @Override
+            public void close() throws IOException {
+                ComSocketImpl.this.close();
+            }
+        };
+    }
+
+    @Override
+    protected OutputStream getOutputStream() throws IOException {
+        ComConnection c = connected();
+        return new OutputStream() {
+            @Override
+            public void write(int b) throws IOException {
+                c.write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) throws IOException {
+                c.write(b, off, len);
+            }
+
+            @Override
+            public void close() throws IOException {
+                ComSocketImpl.this.close();
+            }
+        };
+    }
+
+    @Override
+    protected int available() throws IOException {
+        return connected().available();
+    }
+
+    @Override
+    protected void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ComConnection c = conn;
+        if (c != null) {
+            if (linger == 0) {
+                c.abort();
+            } else {
+                c.close();
+            }
+        }
+        ComListener l = listener;
+        if (l != null) {
+            l.close();
+        }
+        if (reservedPort != 0) {
+            domain.releasePort(reservedPort);
+            reservedPort = 0;
+        }
+    }
+
+    @Override
+    protected void shutdownInput() throws IOException {
+        connected().shutdownInput();
+    }
+
+    @Override
+    protected void shutdownOutput() throws IOException {
+        connected().shutdownOutput();
+    }
+
+    @Override
+    protected boolean supportsUrgentData() {
+        return false;
+    }
+
+    @Override
+    protected void sendUrgentData(int data) throws IOException {
+        throw new SocketException("Urgent data is not supported by com-socket");
+    }
+
+    @Override
+    public void setOption(int optID, Object value) throws SocketException {
+        if (closed) {
+            throw new SocketException("Socket closed");
+        }
+        switch (optID) {
+            case SocketOptions.SO_TIMEOUT:
+                timeout = nonNegative("SO_TIMEOUT", value);
+                break;
+            case SocketOptions.SO_LINGER:
+                linger = value instanceof Boolean ? -1 : nonNegative("SO_LINGER", value);
+                break;
+            case SocketOptions.TCP_NODELAY:
+                noDelay = bool("TCP_NODELAY", value);
+                break;
+            case SocketOptions.SO_KEEPALIVE:
+                keepAlive = bool("SO_KEEPALIVE", value);
+                break;
+            case SocketOptions.SO_REUSEADDR:
+                reuseAddress = bool("SO_REUSEADDR", value);
+                break;
+            case SocketOptions.SO_OOBINLINE:
+                oobInline = bool("SO_OOBINLINE", value);
+                break;
+            case SocketOptions.SO_SNDBUF:
+                sendBuffer = positive("SO_SNDBUF", value);
+                break;
+            case SocketOptions.SO_RCVBUF:
+                receiveBuffer = positive("SO_RCVBUF", value);
+                break;
+            case SocketOptions.IP_TOS:
+                trafficClass = nonNegative("IP_TOS", value);
+                break;
+            default:
+                throw new SocketException("Option " + optID + " is not supported by com-socket");
+        }
+    }
+
+    @Override
+    public Object getOption(int optID) throws SocketException {
+        if (closed) {
+            throw new SocketException("Socket closed");
+        }
+        switch (optID) {
+            case SocketOptions.SO_TIMEOUT:
+                return timeout;
+            case SocketOptions.SO_LINGER:
+                return linger;
+            case SocketOptions.TCP_NODELAY:
+                return noDelay;
+            case SocketOptions.SO_KEEPALIVE:
+                return keepAlive;
+            case SocketOptions.SO_REUSEADDR:
+                return reuseAddress;
+            case SocketOptions.SO_OOBINLINE:
+                return oobInline;
+            case SocketOptions.SO_SNDBUF:
+                return sendBuffer;
+            case SocketOptions.SO_RCVBUF:
+                return receiveBuffer;
+            case SocketOptions.IP_TOS:
+                return trafficClass;
+            case SocketOptions.SO_BINDADDR:
+                return domain.address();
+            default:
+                throw new SocketException("Option " + optID + " is not supported by com-socket");
+        }
+    }
+
+    private ComConnection connected() throws SocketException {
+        checkOpen();
+        ComConnection c = conn;
+        if (c == null) {
+            throw new SocketException("Socket is not connected");
+        }
+        return c;
+    }
+
+    private void checkOpen() throws SocketException {
+        if (closed) {
+            throw new SocketException("Socket closed");
+        }
+    }
+
+    private static int nonNegative(String name, Object v) throws SocketException {
+        if (!(v instanceof Integer) || (Integer) v < 0) {
+            throw new SocketException(name + "=" + v + " is invalid (expected an integer >= 0)");
+        }
+        return (Integer) v;
+    }
+
+    private static int positive(String name, Object v) throws SocketException {
+        if (!(v instanceof Integer) || (Integer) v <= 0) {
+            throw new SocketException(name + "=" + v + " is invalid (expected an integer > 0)");
+        }
+        return (Integer) v;
+    }
+
+    private static boolean bool(String name, Object v) throws SocketException {
+        if (!(v instanceof Boolean)) {
+            throw new SocketException(name + "=" + v + " is invalid (expected a boolean)");
+        }
+        return (Boolean) v;
+    }
+}
