@@ -4,7 +4,6 @@ import static io.comsock.bridge.RegionLayout.*;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -83,6 +82,7 @@ public final class ComConnection implements Closeable {
     private long consumedSeen;
     private volatile Thread writer;
     private volatile boolean finSent;
+    private volatile boolean outputShutdown;
 
     // ---- lifecycle
     volatile boolean closed;
@@ -136,6 +136,7 @@ public final class ComConnection implements Closeable {
     void awaitEstablished(long timeoutNanos) throws IOException {
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
         connector = Thread.currentThread();
+        boolean interrupted = false;
         try {
             while (state == CONNECTING) {
                 if (closed) {
@@ -152,10 +153,11 @@ public final class ComConnection implements Closeable {
                     }
                 }
                 LockSupport.parkNanos(this, Math.min(wait, PARK_MAX));
-                checkInterrupt();
+                interrupted |= checkInterrupt();
             }
         } finally {
             connector = null;
+            restoreInterrupt(interrupted);
         }
         if (state == REFUSED) {
             throw new java.net.ConnectException("Connection refused");
@@ -205,6 +207,7 @@ public final class ComConnection implements Closeable {
             long deadline = timeoutMillis > 0 ? System.nanoTime() + timeoutMillis * 1_000_000L : 0;
             long spinStart = 0;
             boolean polling = false;
+            boolean interrupted = false;
             try {
                 while (true) {
                     if (closed) {
@@ -246,7 +249,7 @@ public final class ComConnection implements Closeable {
                     } else {
                         long wait = deadline == 0 ? PARK_MAX : Math.min(PARK_MAX, deadline - now);
                         LockSupport.parkNanos(this, wait);
-                        checkInterrupt();
+                        interrupted |= checkInterrupt();
                     }
                     reader = null;
                     spinStart = 0;
@@ -256,6 +259,7 @@ public final class ComConnection implements Closeable {
                 if (polling) {
                     domain.pollerExit();
                 }
+                restoreInterrupt(interrupted);
             }
         } finally {
             readLock.unlock();
@@ -409,6 +413,7 @@ public final class ComConnection implements Closeable {
 
     private void awaitCredit() throws IOException {
         writer = Thread.currentThread();
+        boolean interrupted = false;
         try {
             long spinStart = System.nanoTime();
             while (true) {
@@ -427,27 +432,30 @@ public final class ComConnection implements Closeable {
                     return;
                 }
                 LockSupport.parkNanos(this, PARK_MAX);
-                checkInterrupt();
+                interrupted |= checkInterrupt();
             }
         } finally {
             writer = null;
+            restoreInterrupt(interrupted);
         }
     }
 
     /** The target has no free block: back off until the owner frees some. */
     private void awaitBlocks() throws IOException {
         writer = Thread.currentThread();
+        boolean interrupted = false;
         try {
             domain.stats.blockWaits.increment();
             long backoff = 10_000;
             for (int i = 0; i < 64 && !peer.bitmap.hasFree(); i++) {
                 checkWritable();
                 LockSupport.parkNanos(this, backoff);
-                checkInterrupt();
+                interrupted |= checkInterrupt();
                 backoff = Math.min(backoff * 2, 1_000_000);
             }
         } finally {
             writer = null;
+            restoreInterrupt(interrupted);
         }
     }
 
@@ -455,13 +463,13 @@ public final class ComConnection implements Closeable {
         if (closed) {
             throw new SocketException("Socket closed");
         }
-        if (finSent) {
+        if (outputShutdown) {
             throw new SocketException("Socket output is shutdown");
         }
         if (failure != null) {
             throw new SocketException(failure);
         }
-        if (peerClosed) {
+        if (peerClosed || finSent) {
             throw new SocketException("Broken pipe (the peer closed the connection)");
         }
         if (peer.dead) {
@@ -497,6 +505,7 @@ public final class ComConnection implements Closeable {
         }
         writeLock.lock();
         try {
+            outputShutdown = true;
             if (!finSent && failure == null) {
                 finSent = true;
                 domain.send(peer, T_FIN, this, 0, 0, written);
@@ -540,10 +549,13 @@ public final class ComConnection implements Closeable {
         wakeAll();
         if (state == ESTABLISHED) {
             boolean unread = (long) Region.I64.getAcquire(mine, mySlot + S_COMMITTED) > readPos;
-            finishWriting();
+            // the RST goes first so that the peer reads a reset, not the end of stream our FIN
+            // would give it; the FIN still follows, to say that our writer is done
             if (reset || unread) {
                 domain.sendQuietly(peer, T_RST, this, 0, 0, 0);
-            } else if (finOffset < 0 || !peerWriterDone) {
+            }
+            finishWriting();
+            if (!reset && !unread && !peerWriterDone) {
                 domain.sendQuietly(peer, T_CLOSE, this, 0, 0, 0);
             }
         } else if (state == CONNECTING) {
@@ -623,11 +635,27 @@ public final class ComConnection implements Closeable {
         runHeadPublished = runHead;
     }
 
-    private void checkInterrupt() throws IOException {
-        if (Thread.currentThread().isInterrupted()) {
-            close();
-            throw new InterruptedIOException("Closed by interrupt");
+    private static void restoreInterrupt(boolean interrupted) {
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * After a park: an interrupted virtual thread closes the socket, as the JDK does ("Closed by
+     * interrupt"); a platform thread, which the JDK's blocking socket calls ignore, keeps waiting
+     * and gets its interrupt status back when the call returns. Returns true if it took one.
+     */
+    private boolean checkInterrupt() throws IOException {
+        Thread t = Thread.currentThread();
+        if (!t.isInterrupted()) {
+            return false;
+        }
+        if (Threads.isVirtual(t)) {
+            close();
+            throw new SocketException("Closed by interrupt");
+        }
+        return Thread.interrupted();
     }
 
     /** For tests and status: bytes written and read so far. */

@@ -2,7 +2,6 @@ package io.comsock.bridge;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.util.ArrayDeque;
@@ -72,6 +71,7 @@ public final class ComListener implements Closeable {
      */
     public ComConnection accept(int timeoutMillis) throws IOException {
         long deadline = timeoutMillis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : 0;
+        boolean interrupted = false;
         lock.lock();
         try {
             while (true) {
@@ -93,13 +93,20 @@ public final class ComListener implements Closeable {
                         ready.awaitNanos(left);
                     }
                 } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    close();
-                    throw new InterruptedIOException("Closed by interrupt");
+                    // as with the JDK: a virtual thread's interrupt closes the socket, a platform
+                    // thread keeps waiting and gets its interrupt status back at the end
+                    if (Threads.isVirtual(Thread.currentThread())) {
+                        close();
+                        throw new SocketException("Closed by interrupt");
+                    }
+                    interrupted = true;
                 }
             }
         } finally {
             lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
