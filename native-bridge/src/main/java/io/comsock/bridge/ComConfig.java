@@ -22,6 +22,7 @@ public final class ComConfig {
     final int slots;
     final int window;
     final long spinNanos;
+    final long yieldNanos;
 
     private ComConfig(Builder b) {
         this.domain = ComAddress.checkDomain(b.domain);
@@ -40,6 +41,10 @@ public final class ComConfig {
             throw new IllegalArgumentException("spinNanos=" + b.spinNanos + " must be >= 0");
         }
         this.spinNanos = b.spinNanos;
+        if (b.yieldNanos < 0) {
+            throw new IllegalArgumentException("yieldNanos=" + b.yieldNanos + " must be >= 0");
+        }
+        this.yieldNanos = b.yieldNanos;
     }
 
     private static int check(String name, int value, int min, int max, boolean powerOfTwo) {
@@ -72,7 +77,8 @@ public final class ComConfig {
         private int laneCapacity = 1024;
         private int slots = 4096;
         private int window = 1 << 20;
-        private long spinNanos = 50_000;
+        private long spinNanos = 10_000;
+        private long yieldNanos = 100_000;
 
         private Builder(int domain) {
             this.domain = domain;
@@ -120,9 +126,18 @@ public final class ComConfig {
             return this;
         }
 
-        /** How long a waiting reader or writer spins before it parks; default 50 µs. */
+        /** How long a waiting reader or writer spins on the CPU first; default 10 µs. */
         public Builder spinNanos(long spinNanos) {
             this.spinNanos = spinNanos;
+            return this;
+        }
+
+        /**
+         * How long it then keeps polling but yields the CPU between looks, before it parks;
+         * default 100 µs. Yielding lets the peer run when the cores are oversubscribed.
+         */
+        public Builder yieldNanos(long yieldNanos) {
+            this.yieldNanos = yieldNanos;
             return this;
         }
 

@@ -232,9 +232,8 @@ public final class ComConnection implements Closeable {
                         spinStart = now;
                         polling = domain.pollerEnter();
                     }
-                    if (now - spinStart < domain.config.spinNanos) {
+                    if (stillBusyWaiting(now - spinStart)) {
                         domain.poll();
-                        Thread.onSpinWait();
                         continue;
                     }
                     if (polling) {
@@ -422,8 +421,7 @@ public final class ComConnection implements Closeable {
                 if (peerWindow - (written - consumedSeen) > 0) {
                     return;
                 }
-                if (System.nanoTime() - spinStart < domain.config.spinNanos) {
-                    Thread.onSpinWait();
+                if (stillBusyWaiting(System.nanoTime() - spinStart)) {
                     continue;
                 }
                 Region.I32.setVolatile(peer.buf, peerSlot + S_WANT_CREDIT, 1);
@@ -633,6 +631,23 @@ public final class ComConnection implements Closeable {
             runHead++;
         }
         runHeadPublished = runHead;
+    }
+
+    /**
+     * The waiting strategy before a park: spin on the CPU, then yield it between looks (so that
+     * an oversubscribed machine runs the peer), then give up. False once it is time to park.
+     */
+    private boolean stillBusyWaiting(long waitedNanos) {
+        ComConfig c = domain.config;
+        if (waitedNanos < c.spinNanos) {
+            Thread.onSpinWait();
+            return true;
+        }
+        if (waitedNanos < c.spinNanos + c.yieldNanos) {
+            Thread.yield();
+            return true;
+        }
+        return false;
     }
 
     private static void restoreInterrupt(boolean interrupted) {
