@@ -72,6 +72,8 @@ public final class ComDomain implements Closeable {
     private final Thread daemon;
     private final Pointer doorbell;
     private volatile boolean stopping;
+    /** Closes the domain when the JVM exits, so that peers see clean closes and the file goes. */
+    private final Thread shutdownHook = new Thread(this::closeQuietly, "comsock-exit");
     private long lastTick;
 
     private ComDomain(ComConfig config, Region region) {
@@ -101,6 +103,7 @@ public final class ComDomain implements Closeable {
         ComDomain d = new ComDomain(config, Region.create(config));
         Region.I32.setVolatile(d.region.buf, H_POLLERS, 1);
         d.daemon.start();
+        Runtime.getRuntime().addShutdownHook(d.shutdownHook);
         return d;
     }
 
@@ -438,8 +441,9 @@ public final class ComDomain implements Closeable {
                 drainLock.unlock();
             }
             long now = System.nanoTime();
-            long tick = open.get() > 0 || !deferred.isEmpty() ? TICK_BUSY_NANOS : TICK_IDLE_NANOS;
-            if (now - lastTick >= tick) {
+            long tick = open.get() > 0 || !deferred.isEmpty() || !buried.isEmpty() ? TICK_BUSY_NANOS
+                    : foreignLanes() ? TICK_IDLE_NANOS : 0;
+            if (tick > 0 && now - lastTick >= tick) {
                 lastTick = now;
                 tick();
             }
@@ -455,18 +459,37 @@ public final class ComDomain implements Closeable {
             int bell = (int) Region.I32.getVolatile(region.buf, H_DOORBELL);
             Region.I32.getAndAdd(region.buf, H_POLLERS, -1);
             if (!pending() && !stopping) {
-                long sleep = tick - (System.nanoTime() - lastTick);
+                // nothing to watch at all: sleep until a sender rings, using no CPU meanwhile
+                long sleep = tick == 0 ? -1 : Math.max(0, tick - (System.nanoTime() - lastTick));
                 if (doorbell != null) {
-                    timespec.setLong(0, Math.max(0, sleep) / 1_000_000_000L);
-                    timespec.setLong(8, Math.max(0, sleep) % 1_000_000_000L);
+                    if (sleep >= 0) {
+                        timespec.setLong(0, sleep / 1_000_000_000L);
+                        timespec.setLong(8, sleep % 1_000_000_000L);
+                    }
                     stats.sleeps.increment();
-                    Futex.await(doorbell, bell, timespec);
+                    Futex.await(doorbell, bell, sleep >= 0 ? timespec : null);
+                } else if (sleep < 0) {
+                    LockSupport.parkNanos(1_000_000L);
                 } else {
                     LockSupport.parkNanos(Math.min(sleep, 1_000_000L));
                 }
             }
             Region.I32.getAndAdd(region.buf, H_POLLERS, 1);
         }
+    }
+
+    /** True if a process other than this one owns a lane here (its liveness must be watched). */
+    private boolean foreignLanes() {
+        long active = (long) Region.I64.getVolatile(region.buf, H_ACTIVE_LANES);
+        while (active != 0) {
+            int lane = Long.numberOfTrailingZeros(active);
+            active &= active - 1;
+            if (lane < region.layout.lanes
+                    && (long) Region.I64.getVolatile(region.buf, region.layout.lane(lane) + L_OWNER) != region.identity) {
+                return true;
+            }
+        }
+        return !peers.isEmpty() && !(peers.size() == 1 && peers.containsKey(id()));
     }
 
     /** Drains every lane once. Caller holds {@link #drainLock}. */
@@ -827,13 +850,21 @@ public final class ComDomain implements Closeable {
         for (ComListener l : listeners.values()) {
             l.close();
         }
+        // like a process exit with TCP: each connection closes (FIN, or RST if input was unread)
         for (int i = 0; i < conns.length(); i++) {
             ComConnection c = conns.get(i);
             if (c != null) {
-                c.abort();
+                c.close();
             }
         }
         stopping = true;
+        if (Thread.currentThread() != shutdownHook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(shutdownHook);
+            } catch (IllegalStateException exiting) {
+                // the JVM is already shutting down
+            }
+        }
         Region.I32.getAndAdd(region.buf, H_DOORBELL, 1);
         if (doorbell != null) {
             Futex.wake(doorbell, 1);
@@ -850,6 +881,14 @@ public final class ComDomain implements Closeable {
             }
         }
         region.close();
+    }
+
+    private void closeQuietly() {
+        try {
+            close();
+        } catch (IOException e) {
+            System.err.println("comsock: closing domain " + id() + " at exit: " + e);
+        }
     }
 
     /** Counters, for status output and tests. */

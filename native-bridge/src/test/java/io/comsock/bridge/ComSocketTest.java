@@ -128,19 +128,21 @@ class ComSocketTest {
         try (ServerSocket ss = new ComServerSocket(server, 8084, 50)) {
             Socket c = new ComSocket(client, ip("192.168.0.5"), 8084);
             try (Socket s = ss.accept()) {
-                CompletableFuture<Throwable> reader = CompletableFuture.supplyAsync(() -> {
+                Throwable[] failure = new Throwable[1];
+                Thread reader = new Thread(() -> {
                     try {
                         c.getInputStream().read();
-                        return null;
                     } catch (Throwable t) {
-                        return t;
+                        failure[0] = t;
                     }
                 });
+                reader.start();
                 awaitParked(reader);
                 c.close();
-                Throwable t = reader.get(5, TimeUnit.SECONDS);
-                assertInstanceOf(SocketException.class, t);
-                assertEquals("Socket closed", t.getMessage());
+                reader.join(5000);
+                assertFalse(reader.isAlive());
+                assertInstanceOf(SocketException.class, failure[0]);
+                assertEquals("Socket closed", failure[0].getMessage());
                 assertEquals(-1, s.getInputStream().read(), "the peer sees end of stream");
             }
         }
@@ -216,11 +218,14 @@ class ComSocketTest {
         }
     }
 
-    private static void awaitParked(CompletableFuture<?> f) throws InterruptedException {
-        // give the reader time to reach its park; the close must unblock it either way
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(200);
-        while (!f.isDone() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
+    /** Waits until {@code t} is parked, so that the close meets a reader that really waits. */
+    static void awaitParked(Thread t) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING
+                && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
         }
+        assertTrue(t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING,
+                "the reader parked: " + t.getState());
     }
 }

@@ -159,6 +159,25 @@ class TransportInProcessTest {
         s.close();
     }
 
+    @Test
+    void anIdleDomainSleepsWithoutWakingUp() throws Exception {
+        try (ComDomain idle = ComDomain.open(ComConfig.builder(9).dir(dir).build())) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (idle.stats().sleeps.sum() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            Thread daemon = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("comsock-daemon-9")).findFirst().orElseThrow();
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            long sleeps = idle.stats().sleeps.sum();
+            long cpu = mx.getThreadCpuTime(daemon.getId());
+            Thread.sleep(1000);
+            assertEquals(sleeps, idle.stats().sleeps.sum(), "the daemon did not wake up");
+            long used = mx.getThreadCpuTime(daemon.getId()) - cpu;
+            assertTrue(used < 5_000_000, "an idle daemon used " + used + " ns of CPU in a second");
+        }
+    }
+
     static void awaitFreeBlocks(ComDomain d) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (d.freeBlocks() != d.totalBlocks() && System.nanoTime() < deadline) {
