@@ -87,6 +87,10 @@ public final class PeerMain {
                 sink(other);
                 out.println("stalledAvailable=" + stalled.available());
                 out.flush();
+                // hold the stalled connection open until the test ends us
+                while (System.in.read() >= 0) {
+                    // nothing
+                }
                 break;
             }
             case "corrupt": {
