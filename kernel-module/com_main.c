@@ -1,0 +1,1669 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AF_COM: com-sockets, shared-memory sockets between domains.
+ *
+ * Implementation notes
+ * ====================
+ *
+ * Domains.  A domain is a network namespace with a domain id (sysctl
+ * net.com.domain_id; the initial namespace gets the init_domain parameter).
+ * Its address is 192.168.0.(id + 2).  com_domain.c owns the domain: a
+ * buffer of 8 KB blocks with a bitmap, a table of message descriptors, a
+ * receive queue (a ring of descriptor indexes) and a receive daemon, the
+ * kernel thread "com_rx/<id>".  All of it is allocated when the id is set,
+ * so sending never allocates.
+ *
+ * Data path.  A sender claims a descriptor and a run of blocks in the
+ * buffer of the domain that receives (com_msg_claim), copies the user data
+ * straight in (copy 1), and hands the descriptor to the router
+ * (com_route).  Inside one domain the router delivers at once; to another
+ * domain it queues the descriptor and wakes that domain's daemon only if
+ * the daemon's status flag says it is idle.  The daemon, or the router,
+ * calls com_deliver(), which appends the message to the socket's rx list.
+ * recvmsg copies out (copy 2) and frees the blocks.
+ *
+ * Sockets.  SOCK_STREAM and SOCK_DGRAM.  Each namespace has two port
+ * tables (stream and datagram, like TCP and UDP) and a list of every
+ * socket for /proc/net/comsock.  A stream connect is synchronous: it finds
+ * the listener in the target domain, creates the server-side socket in the
+ * listener's namespace, links the two ends (each holds a reference on the
+ * other in ->peer) and queues the new socket for accept().  States follow
+ * TCP's names: TCP_CLOSE, TCP_LISTEN, TCP_ESTABLISHED.  An established
+ * socket stays TCP_ESTABLISHED until it is closed; what the peer did is
+ * kept in the receiver's peer_done / peer_rst / fin_seq.
+ *
+ * Ordering of end-of-stream.  Data may still sit on a receive queue when
+ * the sender shuts down, so the shutdown carries the sender's byte count
+ * (fin_seq = tx_seq); the reader sees end of file (or ECONNRESET for a
+ * close with unread data, as TCP's RST) only once rx_seq, the bytes
+ * delivered to it, has caught up.
+ *
+ * Flow control.  Every message charges its blocks to the receiving
+ * socket's rx_blocks until it has been read.  A stream sender waits while
+ * its peer holds com_conn_blocks blocks; the reader wakes it when half of
+ * that is free.  A datagram socket holding com_conn_blocks drops further
+ * datagrams.  One slow reader can thus hold at most com_conn_blocks of its
+ * domain's buffer; senders that find the buffer full wait on space_wq.
+ *
+ * Lock order
+ * ----------
+ *	lock_sock(sk)		(a listener's children: lock_sock_nested)
+ *	  cn->id_lock		(mutex, sysctl only)
+ *	  com_table_lock	(mutex, domain id table)
+ *	  cn->bind_lock		(port tables, socket list)
+ *	  com_sk(x)->rx_lock	(rx list, accept queue, peer_done...)
+ *	  d->recv_lock		(receive queue)
+ *	    d->buf_lock		(bitmap and descriptor table)
+ * No two rx_locks are ever held together, nor two socket locks except a
+ * listener's and one of its unaccepted children.  All locks are taken in
+ * process context only (syscalls and the daemons).
+ *
+ * References
+ * ----------
+ * A socket holds its namespace (sk_alloc), the namespace holds its domain.
+ * A connected stream socket holds its peer; a queued stream descriptor
+ * holds its target socket until it is delivered or dropped.  So a stream
+ * sender never needs a domain reference.  A datagram sender looks the
+ * domain up by id and holds a domain reference while it writes.  The
+ * module is pinned by every socket (proto, proto_ops and family owner).
+ */
+
+#include <linux/module.h>
+#include <linux/init.h>
+#include <linux/net.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/uio.h>
+#include <linux/uaccess.h>
+#include <linux/sockios.h>
+#include <asm/ioctls.h>
+#include <net/sock.h>
+#include <net/net_namespace.h>
+
+#include "com.h"
+
+int com_family = AF_COM;
+module_param_named(family, com_family, int, 0444);
+MODULE_PARM_DESC(family, "address family number (default 22, never used by Linux)");
+
+unsigned int com_blocks = 1024;
+module_param_named(blocks, com_blocks, uint, 0444);
+MODULE_PARM_DESC(blocks, "8 KB blocks in each domain's buffer (default 1024)");
+
+unsigned int com_queue_len = 1024;
+module_param_named(queue_len, com_queue_len, uint, 0444);
+MODULE_PARM_DESC(queue_len, "message descriptors per domain (default 1024)");
+
+unsigned int com_conn_blocks = 64;
+module_param_named(conn_blocks, com_conn_blocks, uint, 0444);
+MODULE_PARM_DESC(conn_blocks, "blocks one socket may hold unread (default 64)");
+
+unsigned int com_msg_blocks = 8;
+module_param_named(msg_blocks, com_msg_blocks, uint, 0444);
+MODULE_PARM_DESC(msg_blocks, "largest message in blocks; datagram limit (default 8)");
+
+static struct proto com_proto = {
+	.name		= "COM",
+	.owner		= THIS_MODULE,
+	.obj_size	= sizeof(struct com_sock),
+};
+
+static struct proto_ops com_stream_ops __ro_after_init;
+static struct proto_ops com_dgram_ops __ro_after_init;
+
+/* ---- small helpers --------------------------------------------------- */
+
+static void com_wake(struct sock *sk, __poll_t mask)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, mask);
+	rcu_read_unlock();
+	if (mask & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+		sk_wake_async(sk, SOCK_WAKE_WAITD, POLL_IN);
+	if (mask & EPOLLOUT)
+		sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
+}
+
+static size_t com_dgram_max(void)
+{
+	return (size_t)com_msg_blocks << COM_BLOCK_SHIFT;
+}
+
+/* Check a user address: length, family, reserved bytes. */
+static int com_check_addr(const struct sockaddr *uaddr, int len)
+{
+	const struct sockaddr_com *a = (const struct sockaddr_com *)uaddr;
+
+	if (len < (int)sizeof(*a))
+		return -EINVAL;
+	if (a->scom_family != com_family)
+		return -EAFNOSUPPORT;
+	if (memchr_inv(a->scom_zero, 0, sizeof(a->scom_zero)))
+		return -EINVAL;
+	return 0;
+}
+
+static bool com_is_broadcast(__be32 addr)
+{
+	return ntohl(addr) == COM_ADDR_BROADCAST;
+}
+
+/*
+ * com_resolve - the domain a unicast address names, with a reference.
+ * COM_ADDR_ANY means the own domain, as connecting to INADDR_ANY does.
+ */
+static int com_resolve(struct net *net, __be32 addr, struct com_domain **dp)
+{
+	struct com_domain *own = com_own_domain(net);
+	u32 a = ntohl(addr);
+	struct com_domain *d;
+
+	if (!own)
+		return -ENETUNREACH;
+	if (a == COM_ADDR_ANY || addr == own->addr) {
+		refcount_inc(&own->ref);
+		*dp = own;
+		return 0;
+	}
+	if ((a & 0xffffff00U) != COM_NET || a < COM_ADDR(0) ||
+	    a > COM_ADDR(COM_DOMAIN_ID_MAX))
+		return -ENETUNREACH;
+	d = com_domain_get(a - COM_ADDR(0));
+	if (!d)
+		return -EHOSTUNREACH;
+	*dp = d;
+	return 0;
+}
+
+/* ---- port tables ------------------------------------------------------ */
+
+static struct hlist_head *com_port_head(struct com_net *cn, int type, u16 port)
+{
+	struct hlist_head *tbl = type == SOCK_STREAM ? cn->stream_ports :
+						       cn->dgram_ports;
+
+	return &tbl[hash_32(port, COM_PORT_HASH_BITS)];
+}
+
+static struct sock *__com_port_find(struct com_net *cn, int type, u16 port)
+{
+	struct com_sock *csk;
+
+	hlist_for_each_entry(csk, com_port_head(cn, type, port), bind_node)
+		if (ntohs(csk->port) == port)
+			return &csk->sk;
+	return NULL;
+}
+
+/* com_port_lookup - the socket bound to @port in @cn, with a reference */
+static struct sock *com_port_lookup(struct com_net *cn, int type, __be16 port)
+{
+	struct sock *sk;
+
+	spin_lock(&cn->bind_lock);
+	sk = __com_port_find(cn, type, ntohs(port));
+	if (sk)
+		sock_hold(sk);
+	spin_unlock(&cn->bind_lock);
+	return sk;
+}
+
+/*
+ * Bind @sk to @port (0: an ephemeral port) at @addr.  Caller holds
+ * lock_sock(sk) and has checked that the socket is not bound.
+ */
+static int com_bind_port(struct sock *sk, __be32 addr, u16 port)
+{
+	struct com_net *cn = com_net(sock_net(sk));
+	struct com_sock *csk = com_sk(sk);
+	unsigned int range = COM_EPHEMERAL_HIGH - COM_EPHEMERAL_LOW + 1;
+	unsigned int i;
+	int err = 0;
+
+	spin_lock(&cn->bind_lock);
+	if (!port) {
+		for (i = 0; i < range; i++) {
+			u16 p = cn->next_port;
+
+			cn->next_port = p >= COM_EPHEMERAL_HIGH ?
+					COM_EPHEMERAL_LOW : p + 1;
+			if (!__com_port_find(cn, sk->sk_type, p)) {
+				port = p;
+				break;
+			}
+		}
+		if (!port)
+			err = -EADDRINUSE;
+	} else if (__com_port_find(cn, sk->sk_type, port)) {
+		err = -EADDRINUSE;
+	}
+	if (!err) {
+		csk->addr = addr;
+		csk->port = htons(port);
+		hlist_add_head(&csk->bind_node,
+			       com_port_head(cn, sk->sk_type, port));
+		csk->hashed = true;
+	}
+	spin_unlock(&cn->bind_lock);
+	return err;
+}
+
+static void com_unhash(struct sock *sk)
+{
+	struct com_net *cn = com_net(sock_net(sk));
+	struct com_sock *csk = com_sk(sk);
+
+	spin_lock(&cn->bind_lock);
+	if (csk->hashed) {
+		hlist_del_init(&csk->bind_node);
+		csk->hashed = false;
+	}
+	spin_unlock(&cn->bind_lock);
+}
+
+static int com_autobind(struct sock *sk)
+{
+	if (com_sk(sk)->port)
+		return 0;
+	if (!com_own_domain(sock_net(sk)))
+		return -EADDRNOTAVAIL;
+	return com_bind_port(sk, htonl(COM_ADDR_ANY), 0);
+}
+
+/*
+ * com_domain_find - the socket of @type bound to @port in domain @d, with
+ * a reference.  @d may belong to a namespace that is going away: its
+ * com_net is only touched while @d is still published (under RCU).
+ */
+static struct sock *com_domain_find(struct com_domain *d, int type,
+				    __be16 port)
+{
+	struct com_domain *cur;
+	struct sock *sk = NULL;
+
+	cur = com_domain_get(d->id);
+	if (!cur)
+		return NULL;
+	if (cur == d && !READ_ONCE(d->dead)) {
+		rcu_read_lock();
+		if (!READ_ONCE(d->dead))
+			sk = com_port_lookup(d->cn, type, port);
+		rcu_read_unlock();
+	}
+	com_domain_put(cur);
+	return sk;
+}
+
+/* ---- socket life ------------------------------------------------------ */
+
+static void com_sk_destruct(struct sock *sk)
+{
+	struct com_net *cn = com_net(sock_net(sk));
+	struct com_sock *csk = com_sk(sk);
+
+	WARN_ON_ONCE(!list_empty(&csk->rx_msgs));
+	WARN_ON_ONCE(atomic_read(&csk->rx_blocks));
+	WARN_ON_ONCE(csk->peer);
+
+	spin_lock(&cn->bind_lock);
+	list_del_init(&csk->all_node);
+	spin_unlock(&cn->bind_lock);
+}
+
+static struct sock *com_sk_alloc(struct net *net, struct socket *sock,
+				 int type, int kern)
+{
+	struct com_net *cn = com_net(net);
+	struct com_sock *csk;
+	struct sock *sk;
+
+	sk = sk_alloc(net, com_family, GFP_KERNEL, &com_proto, kern);
+	if (!sk)
+		return NULL;
+	sock_init_data(sock, sk);
+	sk->sk_type = type;
+	sk->sk_protocol = 0;
+	sk->sk_destruct = com_sk_destruct;
+
+	csk = com_sk(sk);
+	INIT_HLIST_NODE(&csk->bind_node);
+	spin_lock_init(&csk->rx_lock);
+	INIT_LIST_HEAD(&csk->rx_msgs);
+	INIT_LIST_HEAD(&csk->accept_q);
+	INIT_LIST_HEAD(&csk->accept_node);
+	init_waitqueue_head(&csk->backlog_wq);
+	atomic_set(&csk->rx_blocks, 0);
+
+	spin_lock(&cn->bind_lock);
+	list_add_tail(&csk->all_node, &cn->socks);
+	spin_unlock(&cn->bind_lock);
+	return sk;
+}
+
+/* Free every message queued on @sk and refuse further deliveries. */
+static void com_rx_purge(struct sock *sk)
+{
+	struct com_sock *csk = com_sk(sk);
+	struct com_msg *msg, *tmp;
+	struct com_domain *d;
+	LIST_HEAD(list);
+
+	spin_lock(&csk->rx_lock);
+	csk->rx_closed = true;
+	list_splice_init(&csk->rx_msgs, &list);
+	csk->rx_bytes = 0;
+	csk->rx_count = 0;
+	spin_unlock(&csk->rx_lock);
+
+	if (list_empty(&list))
+		return;
+	d = com_own_domain(sock_net(sk));
+	list_for_each_entry_safe(msg, tmp, &list, node) {
+		list_del(&msg->node);
+		atomic_sub(msg->nr_blocks, &csk->rx_blocks);
+		com_msg_free(d, msg);
+	}
+}
+
+/*
+ * Tell the peer that @sk will send no more: end of file after the bytes
+ * sent so far, or a reset.  Caller holds lock_sock(sk).
+ */
+static void com_stream_send_fin(struct sock *sk, bool rst)
+{
+	struct com_sock *csk = com_sk(sk);
+	struct sock *peer = csk->peer;
+	struct com_sock *pc;
+
+	if (!peer)
+		return;
+	pc = com_sk(peer);
+	spin_lock(&pc->rx_lock);
+	if (!pc->peer_done) {
+		pc->peer_done = true;
+		pc->fin_seq = csk->tx_seq;
+	}
+	if (rst)
+		pc->peer_rst = true;
+	spin_unlock(&pc->rx_lock);
+	com_wake(peer, EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLOUT |
+		 EPOLLWRNORM | (rst ? EPOLLERR | EPOLLHUP : 0));
+}
+
+static void com_close(struct sock *sk);
+
+/* Stop listening; the connections nobody accepted are reset. */
+static void com_listen_stop(struct sock *sk)
+{
+	struct com_sock *csk = com_sk(sk);
+	struct com_sock *child, *tmp;
+	LIST_HEAD(list);
+
+	spin_lock(&csk->rx_lock);
+	sk->sk_state = TCP_CLOSE;
+	list_splice_init(&csk->accept_q, &list);
+	csk->accept_len = 0;
+	spin_unlock(&csk->rx_lock);
+	wake_up_interruptible_all(&csk->backlog_wq);
+	com_wake(sk, EPOLLIN | EPOLLERR | EPOLLHUP);
+
+	list_for_each_entry_safe(child, tmp, &list, accept_node) {
+		list_del_init(&child->accept_node);
+		lock_sock_nested(&child->sk, SINGLE_DEPTH_NESTING);
+		com_close(&child->sk);
+		sock_orphan(&child->sk);
+		release_sock(&child->sk);
+		sock_put(&child->sk);
+	}
+}
+
+/* Everything close() does to a socket.  Caller holds lock_sock(sk). */
+static void com_close(struct sock *sk)
+{
+	struct com_sock *csk = com_sk(sk);
+	struct sock *peer = csk->peer;
+
+	com_unhash(sk);
+	if (sk->sk_state == TCP_LISTEN)
+		com_listen_stop(sk);
+	if (peer) {
+		/* unread data makes it a reset, as in TCP */
+		com_stream_send_fin(sk, atomic_read(&csk->rx_blocks) > 0);
+		csk->peer = NULL;
+		sock_put(peer);
+	}
+	com_rx_purge(sk);
+	sk->sk_shutdown = SHUTDOWN_MASK;
+	sk->sk_state = TCP_CLOSE;
+}
+
+static int com_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (!sk)
+		return 0;
+	lock_sock(sk);
+	com_close(sk);
+	sock_orphan(sk);
+	sock->sk = NULL;
+	release_sock(sk);
+	sock_put(sk);
+	return 0;
+}
+
+static int com_create(struct net *net, struct socket *sock, int protocol,
+		      int kern)
+{
+	struct sock *sk;
+
+	if (protocol)
+		return -EPROTONOSUPPORT;
+	switch (sock->type) {
+	case SOCK_STREAM:
+		sock->ops = &com_stream_ops;
+		break;
+	case SOCK_DGRAM:
+		sock->ops = &com_dgram_ops;
+		break;
+	default:
+		return -ESOCKTNOSUPPORT;
+	}
+	sk = com_sk_alloc(net, sock, sock->type, kern);
+	if (!sk)
+		return -ENOMEM;
+	return 0;
+}
+
+/* ---- delivery (the daemon's and the router's end) ---------------------- */
+
+/*
+ * com_deliver - hand @msg, which lies in @d's buffer, to its socket.  A
+ * stream message carries its socket; a datagram is looked up by port.
+ * A message nobody can take is freed here.
+ */
+void com_deliver(struct com_domain *d, struct com_msg *msg)
+{
+	struct sock *sk = msg->dst;
+	struct com_sock *csk;
+
+	if (msg->type == COM_MSG_DGRAM) {
+		sk = com_port_lookup(d->cn, SOCK_DGRAM, msg->dst_port);
+		if (!sk)
+			goto drop;
+	}
+	csk = com_sk(sk);
+
+	spin_lock(&csk->rx_lock);
+	if (csk->rx_closed)
+		goto drop_locked;
+	if (msg->type == COM_MSG_DGRAM) {
+		if (csk->peer_port && (csk->peer_port != msg->src_port ||
+				       csk->peer_addr != msg->src_addr))
+			goto drop_locked;
+		if (atomic_read(&csk->rx_blocks) + msg->nr_blocks >
+		    com_conn_blocks)
+			goto drop_locked;
+		atomic_add(msg->nr_blocks, &csk->rx_blocks);
+	}
+	list_add_tail(&msg->node, &csk->rx_msgs);
+	msg->listed = true;
+	csk->rx_bytes += msg->len;
+	csk->rx_count++;
+	csk->rx_seq += msg->len;
+	spin_unlock(&csk->rx_lock);
+
+	atomic64_inc(&d->stats.rx_msgs);
+	atomic64_add(msg->len, &d->stats.rx_bytes);
+	com_wake(sk, EPOLLIN | EPOLLRDNORM);
+	sock_put(sk);
+	return;
+
+drop_locked:
+	spin_unlock(&csk->rx_lock);
+	if (msg->type == COM_MSG_STREAM)
+		atomic_sub(msg->nr_blocks, &csk->rx_blocks);
+	sock_put(sk);
+drop:
+	atomic64_inc(&d->stats.drops);
+	com_msg_free(d, msg);
+}
+
+/*
+ * Free a message the reader is done with and credit its blocks back.  A
+ * stream writer waiting for window is woken once half of it is free.
+ */
+static void com_rx_done(struct sock *sk, struct com_domain *d,
+			struct com_msg *msg)
+{
+	struct com_sock *csk = com_sk(sk);
+	unsigned int n = msg->nr_blocks;
+	int left;
+
+	com_msg_free(d, msg);
+	left = atomic_sub_return(n, &csk->rx_blocks);
+	if (csk->peer && left <= (int)com_conn_blocks / 2)
+		com_wake(csk->peer, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+}
+
+/* ---- waiting ------------------------------------------------------------ */
+
+/* Sleep once on @wq with lock_sock(sk) dropped, unless @ready() holds. */
+static long com_wait(struct sock *sk, wait_queue_head_t *wq,
+		     bool (*ready)(struct sock *sk, void *arg), void *arg,
+		     long timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	add_wait_queue(wq, &wait);
+	/* pairs with the barrier in skwq_has_sleeper()/wq_has_sleeper() */
+	smp_mb();
+	if (!ready(sk, arg)) {
+		release_sock(sk);
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+		lock_sock(sk);
+	}
+	remove_wait_queue(wq, &wait);
+	return timeo;
+}
+
+/*
+ * The one shape of every blocking loop: returns 0 when the caller should
+ * look again, or the error to give up with.
+ */
+static int com_wait_for(struct sock *sk, wait_queue_head_t *wq,
+			bool (*ready)(struct sock *sk, void *arg), void *arg,
+			long *timeo)
+{
+	if (!*timeo)
+		return -EAGAIN;
+	if (signal_pending(current))
+		return sock_intr_errno(*timeo);
+	*timeo = com_wait(sk, wq, ready, arg, *timeo);
+	return 0;
+}
+
+static bool com_rx_ready(struct sock *sk, void *arg)
+{
+	struct com_sock *csk = com_sk(sk);
+	bool ready;
+
+	spin_lock(&csk->rx_lock);
+	ready = (sk->sk_type == SOCK_STREAM ? csk->rx_bytes > 0 :
+		 !list_empty(&csk->rx_msgs)) ||
+		(csk->peer_done && csk->rx_seq == csk->fin_seq) ||
+		(sk->sk_shutdown & RCV_SHUTDOWN) || csk->rx_closed;
+	spin_unlock(&csk->rx_lock);
+	return ready;
+}
+
+static bool com_room_ready(struct sock *sk, void *arg)
+{
+	return com_domain_has_room(arg, 1);
+}
+
+/* wait until domain @d has a free block, lock_sock(sk) dropped meanwhile */
+static int com_wait_room(struct sock *sk, struct com_domain *d, long *timeo)
+{
+	atomic64_inc(&d->stats.space_waits);
+	return com_wait_for(sk, &d->space_wq, com_room_ready, d, timeo);
+}
+
+/* ---- bind, getname, ioctl, shutdown: both types ----------------------- */
+
+static int com_bind(struct socket *sock, struct sockaddr *uaddr, int len)
+{
+	struct sockaddr_com *a = (struct sockaddr_com *)uaddr;
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	struct com_domain *own;
+	u16 port;
+	int err;
+
+	err = com_check_addr(uaddr, len);
+	if (err)
+		return err;
+	port = ntohs(a->scom_port);
+
+	lock_sock(sk);
+	own = com_own_domain(sock_net(sk));
+	err = -EINVAL;
+	if (csk->port || sk->sk_state != TCP_CLOSE)
+		goto out;
+	err = -EADDRNOTAVAIL;
+	if (!own)
+		goto out;
+	if (a->scom_addr != htonl(COM_ADDR_ANY) && a->scom_addr != own->addr)
+		goto out;
+	err = -EACCES;
+	if (port && port < PROT_SOCK &&
+	    !ns_capable(sock_net(sk)->user_ns, CAP_NET_BIND_SERVICE))
+		goto out;
+	err = com_bind_port(sk, a->scom_addr, port);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static int com_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
+{
+	struct sockaddr_com *a = (struct sockaddr_com *)uaddr;
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	int err = sizeof(*a);
+
+	memset(a, 0, sizeof(*a));
+	a->scom_family = com_family;
+	lock_sock(sk);
+	if (peer) {
+		if ((sk->sk_type == SOCK_STREAM &&
+		     sk->sk_state != TCP_ESTABLISHED) ||
+		    (sk->sk_type == SOCK_DGRAM && !csk->peer_port)) {
+			err = -ENOTCONN;
+		} else {
+			a->scom_addr = csk->peer_addr;
+			a->scom_port = csk->peer_port;
+		}
+	} else {
+		a->scom_addr = csk->addr;
+		a->scom_port = csk->port;
+	}
+	release_sock(sk);
+	return err;
+}
+
+static int com_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	struct com_msg *msg;
+	int amount;
+
+	switch (cmd) {
+	case SIOCINQ:
+		if (sk->sk_state == TCP_LISTEN)
+			return -EINVAL;
+		spin_lock(&csk->rx_lock);
+		if (sk->sk_type == SOCK_STREAM) {
+			amount = csk->rx_bytes;
+		} else {
+			msg = list_first_entry_or_null(&csk->rx_msgs,
+						       struct com_msg, node);
+			amount = msg ? msg->len : 0;
+		}
+		spin_unlock(&csk->rx_lock);
+		return put_user(amount, (int __user *)arg);
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+static int com_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	int mode, err = 0;
+
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	mode = how + 1;		/* SHUT_RD -> RCV_SHUTDOWN, ... */
+
+	lock_sock(sk);
+	if (sk->sk_type == SOCK_STREAM && sk->sk_state == TCP_LISTEN) {
+		/* as TCP: stopping to read stops listening */
+		if (mode & RCV_SHUTDOWN)
+			com_listen_stop(sk);
+		goto out;
+	}
+	if ((sk->sk_type == SOCK_STREAM && sk->sk_state != TCP_ESTABLISHED) ||
+	    (sk->sk_type == SOCK_DGRAM && !csk->peer_port)) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	sk->sk_shutdown |= mode;
+	if ((mode & SEND_SHUTDOWN) && sk->sk_type == SOCK_STREAM)
+		com_stream_send_fin(sk, false);
+	com_wake(sk, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP);
+out:
+	release_sock(sk);
+	return err;
+}
+
+/* ---- SOCK_STREAM ---------------------------------------------------------- */
+
+static int com_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	int somaxconn = READ_ONCE(sock_net(sk)->core.sysctl_somaxconn);
+	int err;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sock->state != SS_UNCONNECTED ||
+	    (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN))
+		goto out;
+	err = com_autobind(sk);
+	if (err)
+		goto out;
+	if ((unsigned int)backlog > (unsigned int)somaxconn)
+		backlog = somaxconn;
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	spin_lock(&csk->rx_lock);
+	sk->sk_state = TCP_LISTEN;
+	spin_unlock(&csk->rx_lock);
+out:
+	release_sock(sk);
+	return err;
+}
+
+struct com_join {
+	struct sock *listener;
+	struct sock *child;
+	int err;
+};
+
+static bool com_backlog_ready(struct sock *sk, void *arg)
+{
+	struct com_sock *lc = com_sk(((struct com_join *)arg)->listener);
+
+	return READ_ONCE(lc->sk.sk_state) != TCP_LISTEN ||
+	       READ_ONCE(lc->accept_len) <=
+	       READ_ONCE(lc->sk.sk_max_ack_backlog);
+}
+
+/*
+ * Queue the new server-side socket on the listener, waiting for room in
+ * the backlog.  TCP's backlog check: backlog + 1 connections may wait.
+ */
+static int com_join_listener(struct sock *sk, struct com_join *j, long *timeo)
+{
+	struct com_sock *lc = com_sk(j->listener);
+	int err;
+
+	for (;;) {
+		spin_lock(&lc->rx_lock);
+		if (j->listener->sk_state != TCP_LISTEN) {
+			spin_unlock(&lc->rx_lock);
+			return -ECONNREFUSED;
+		}
+		if (lc->accept_len <= READ_ONCE(j->listener->sk_max_ack_backlog)) {
+			list_add_tail(&com_sk(j->child)->accept_node,
+				      &lc->accept_q);
+			WRITE_ONCE(lc->accept_len, lc->accept_len + 1);
+			spin_unlock(&lc->rx_lock);
+			return 0;
+		}
+		spin_unlock(&lc->rx_lock);
+		err = com_wait_for(sk, &lc->backlog_wq, com_backlog_ready, j,
+				   timeo);
+		if (err)
+			return err;
+	}
+}
+
+static int com_stream_connect(struct socket *sock, struct sockaddr *uaddr,
+			      int len, int flags)
+{
+	struct sockaddr_com *a = (struct sockaddr_com *)uaddr;
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	struct com_join j = { };
+	struct com_domain *d, *own;
+	struct com_sock *cc;
+	long timeo;
+	int err;
+
+	err = com_check_addr(uaddr, len);
+	if (err)
+		return err;
+
+	lock_sock(sk);
+	switch (sock->state) {
+	case SS_UNCONNECTED:
+		break;
+	case SS_CONNECTED:
+		err = -EISCONN;
+		goto out;
+	case SS_CONNECTING:
+		err = -EALREADY;
+		goto out;
+	default:
+		err = -EINVAL;
+		goto out;
+	}
+	if (sk->sk_state != TCP_CLOSE) {
+		err = -EISCONN;
+		goto out;
+	}
+	if (sk->sk_shutdown) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (com_is_broadcast(a->scom_addr)) {
+		err = -ENETUNREACH;
+		goto out;
+	}
+	if (!a->scom_port) {
+		err = -ECONNREFUSED;
+		goto out;
+	}
+	err = com_resolve(sock_net(sk), a->scom_addr, &d);
+	if (err)
+		goto out;
+	err = com_autobind(sk);
+	if (err)
+		goto out_put;
+
+	j.listener = com_domain_find(d, SOCK_STREAM, a->scom_port);
+	if (!j.listener) {
+		err = -ECONNREFUSED;
+		goto out_put;
+	}
+	j.child = com_sk_alloc(sock_net(j.listener), NULL, SOCK_STREAM, 0);
+	if (!j.child) {
+		err = -ENOMEM;
+		goto out_listener;
+	}
+	own = com_own_domain(sock_net(sk));
+	cc = com_sk(j.child);
+	cc->addr = d->addr;
+	cc->port = a->scom_port;
+	cc->peer_addr = own->addr;
+	cc->peer_port = csk->port;
+	sock_hold(sk);
+	cc->peer = sk;
+	j.child->sk_state = TCP_ESTABLISHED;
+
+	sock->state = SS_CONNECTING;
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	err = com_join_listener(sk, &j, &timeo);
+	if (err) {
+		sock->state = SS_UNCONNECTED;
+		if (err == -EAGAIN && timeo == 0 && !(flags & O_NONBLOCK))
+			err = -ETIMEDOUT;
+		/* the child was never seen by anyone */
+		cc->peer = NULL;
+		sock_put(sk);
+		j.child->sk_state = TCP_CLOSE;
+		com_rx_purge(j.child);
+		sock_put(j.child);
+		goto out_listener;
+	}
+
+	sock_hold(j.child);
+	csk->peer = j.child;
+	csk->addr = own->addr;
+	csk->peer_addr = d->addr;
+	csk->peer_port = a->scom_port;
+	sk->sk_state = TCP_ESTABLISHED;
+	sock->state = SS_CONNECTED;
+	com_wake(j.listener, EPOLLIN | EPOLLRDNORM);
+
+out_listener:
+	sock_put(j.listener);
+out_put:
+	com_domain_put(d);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static bool com_accept_ready(struct sock *sk, void *arg)
+{
+	struct com_sock *csk = com_sk(sk);
+
+	return READ_ONCE(sk->sk_state) != TCP_LISTEN ||
+	       READ_ONCE(csk->accept_len) > 0;
+}
+
+static int com_accept(struct socket *sock, struct socket *newsock, int flags,
+		      bool kern)
+{
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	struct com_sock *child;
+	long timeo;
+	int err = 0;
+
+	lock_sock(sk);
+	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
+	for (;;) {
+		if (sk->sk_state != TCP_LISTEN) {
+			err = -EINVAL;
+			break;
+		}
+		spin_lock(&csk->rx_lock);
+		child = list_first_entry_or_null(&csk->accept_q,
+						 struct com_sock, accept_node);
+		if (child) {
+			list_del_init(&child->accept_node);
+			WRITE_ONCE(csk->accept_len, csk->accept_len - 1);
+		}
+		spin_unlock(&csk->rx_lock);
+		if (child)
+			break;
+		err = com_wait_for(sk, sk_sleep(sk), com_accept_ready, NULL,
+				   &timeo);
+		if (err)
+			break;
+	}
+	release_sock(sk);
+	if (!child)
+		return err;
+
+	wake_up_interruptible(&csk->backlog_wq);
+	lock_sock(&child->sk);
+	sock_graft(&child->sk, newsock);
+	newsock->state = SS_CONNECTED;
+	release_sock(&child->sk);
+	return 0;
+}
+
+/*
+ * Why a stream write cannot go on: our own shutdown, no connection, or a
+ * peer that is gone.  A reset is reported once, then EPIPE, as in TCP.
+ */
+static int com_stream_tx_error(struct sock *sk)
+{
+	struct com_sock *csk = com_sk(sk);
+	struct com_sock *pc;
+	bool rst;
+
+	if (sk->sk_shutdown & SEND_SHUTDOWN)
+		return -EPIPE;
+	/* as TCP: writing to a socket that never connected is EPIPE */
+	if (sk->sk_state != TCP_ESTABLISHED || !csk->peer)
+		return -EPIPE;
+	pc = com_sk(csk->peer);
+	if (!READ_ONCE(pc->rx_closed))
+		return 0;
+	spin_lock(&csk->rx_lock);
+	rst = csk->peer_rst;
+	spin_unlock(&csk->rx_lock);
+	if (rst && !csk->rst_seen) {
+		csk->rst_seen = true;
+		return -ECONNRESET;
+	}
+	return -EPIPE;
+}
+
+static bool com_window_ready(struct sock *sk, void *arg)
+{
+	struct com_sock *csk = com_sk(sk);
+	struct com_sock *pc = com_sk(csk->peer);
+
+	return READ_ONCE(pc->rx_closed) ||
+	       atomic_read(&pc->rx_blocks) < (int)com_conn_blocks ||
+	       (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN);
+}
+
+/*
+ * Append to the last message sent while the reader has not finished it:
+ * small writes then share a block instead of taking one each.  The copy
+ * happens under the peer's rx_lock with page faults disabled; a fault
+ * leaves the rest to the normal path.  Returns the bytes appended.
+ */
+static size_t com_stream_append(struct sock *sk, struct com_domain *d,
+				struct msghdr *m, size_t left)
+{
+	struct com_sock *csk = com_sk(sk);
+	struct sock *peer = csk->peer;
+	struct com_sock *pc = com_sk(peer);
+	struct com_msg *msg;
+	size_t room, got = 0;
+	bool listed = false;
+
+	spin_lock(&pc->rx_lock);
+	msg = csk->tx_last;
+	if (!msg || pc->rx_closed)
+		goto out;
+	room = ((size_t)msg->nr_blocks << COM_BLOCK_SHIFT) - msg->len;
+	if (!room)
+		goto out;
+	pagefault_disable();
+	got = copy_from_iter(com_msg_data(d, msg) + msg->len,
+			     min(room, left), &m->msg_iter);
+	pagefault_enable();
+	msg->len += got;
+	listed = msg->listed;
+	if (listed) {
+		pc->rx_bytes += got;
+		pc->rx_seq += got;
+	}
+out:
+	spin_unlock(&pc->rx_lock);
+	if (got) {
+		csk->tx_seq += got;
+		atomic64_add(got, &d->stats.tx_bytes);
+		if (listed)
+			com_wake(peer, EPOLLIN | EPOLLRDNORM);
+	}
+	return got;
+}
+
+static int com_stream_sendmsg(struct socket *sock, struct msghdr *m,
+			      size_t len)
+{
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	struct com_domain *own, *d;
+	struct com_msg *msg;
+	struct com_sock *pc;
+	struct sock *peer;
+	size_t sent = 0, chunk;
+	long timeo;
+	int room, err = 0;
+
+	if (m->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+
+	lock_sock(sk);
+	timeo = sock_sndtimeo(sk, m->msg_flags & MSG_DONTWAIT);
+	own = com_own_domain(sock_net(sk));
+	err = com_stream_tx_error(sk);
+	while (!err && sent < len) {
+		err = com_stream_tx_error(sk);
+		if (err)
+			break;
+		peer = csk->peer;
+		pc = com_sk(peer);
+		/* the peer holds its namespace, which holds its domain */
+		d = com_own_domain(sock_net(peer));
+
+		if (len - sent < COM_BLOCK_SIZE) {
+			sent += com_stream_append(sk, d, m, len - sent);
+			if (sent == len)
+				break;
+		}
+		room = (int)com_conn_blocks - atomic_read(&pc->rx_blocks);
+		if (room <= 0) {
+			err = com_wait_for(sk, sk_sleep(sk), com_window_ready,
+					   NULL, &timeo);
+			continue;
+		}
+		chunk = min_t(size_t, len - sent,
+			      (size_t)min_t(unsigned int, room, com_msg_blocks)
+			      << COM_BLOCK_SHIFT);
+		err = com_msg_claim(d, DIV_ROUND_UP(chunk, COM_BLOCK_SIZE), 1,
+				    &msg);
+		if (err == -ENOSPC) {
+			err = com_wait_room(sk, d, &timeo);
+			continue;
+		}
+		if (err)
+			break;
+		chunk = min_t(size_t, chunk,
+			      (size_t)msg->nr_blocks << COM_BLOCK_SHIFT);
+		atomic_add(msg->nr_blocks, &pc->rx_blocks);
+		if (copy_from_iter(com_msg_data(d, msg), chunk,
+				   &m->msg_iter) != chunk) {
+			atomic_sub(msg->nr_blocks, &pc->rx_blocks);
+			com_msg_free(d, msg);
+			err = -EFAULT;
+			break;
+		}
+		msg->type = COM_MSG_STREAM;
+		msg->len = chunk;
+		msg->src_addr = own->addr;
+		msg->src_port = csk->port;
+		msg->dst_port = csk->peer_port;
+		sock_hold(peer);
+		msg->dst = peer;
+		csk->tx_seq += chunk;
+		sent += chunk;
+		/* open for appending until the reader has finished it; set
+		 * before the reader can see it
+		 */
+		spin_lock(&pc->rx_lock);
+		csk->tx_last = msg;
+		spin_unlock(&pc->rx_lock);
+		com_route(own, d, msg);
+	}
+	release_sock(sk);
+
+	if (sent)
+		return sent;
+	if (err == -EPIPE && !(m->msg_flags & MSG_NOSIGNAL))
+		send_sig(SIGPIPE, current, 0);
+	return err;
+}
+
+/*
+ * Find the message holding the byte @skip bytes past what was read so far
+ * (MSG_PEEK walks without consuming).  Caller holds rx_lock.
+ */
+static struct com_msg *__com_rx_at(struct com_sock *csk, size_t skip,
+				   u32 *off)
+{
+	struct com_msg *msg;
+
+	list_for_each_entry(msg, &csk->rx_msgs, node) {
+		if (skip < msg->len - msg->off) {
+			*off = msg->off + skip;
+			return msg;
+		}
+		skip -= msg->len - msg->off;
+	}
+	return NULL;
+}
+
+static int com_stream_recvmsg(struct socket *sock, struct msghdr *m,
+			      size_t len, int flags)
+{
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	bool peek = flags & MSG_PEEK;
+	bool eof, rst, unlink;
+	struct com_domain *d;
+	struct com_msg *msg;
+	size_t copied = 0, n;
+	int target, err = 0;
+	long timeo;
+	u32 off;
+
+	if (flags & (MSG_OOB | MSG_ERRQUEUE))
+		return -EOPNOTSUPP;
+
+	lock_sock(sk);
+	if (sk->sk_state != TCP_ESTABLISHED) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	d = com_own_domain(sock_net(sk));
+	target = sock_rcvlowat(sk, !peek && (flags & MSG_WAITALL), len);
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+
+	while (copied < len) {
+		spin_lock(&csk->rx_lock);
+		msg = __com_rx_at(csk, peek ? copied : 0, &off);
+		eof = csk->peer_done && csk->rx_seq == csk->fin_seq;
+		rst = eof && csk->peer_rst;
+		spin_unlock(&csk->rx_lock);
+
+		if (msg) {
+			n = min_t(size_t, msg->len - off, len - copied);
+			if (copy_to_iter(com_msg_data(d, msg) + off, n,
+					 &m->msg_iter) != n) {
+				err = -EFAULT;
+				break;
+			}
+			copied += n;
+			if (peek)
+				continue;
+			spin_lock(&csk->rx_lock);
+			msg->off += n;
+			csk->rx_bytes -= n;
+			unlink = msg->off == msg->len;
+			if (unlink) {
+				list_del_init(&msg->node);
+				csk->rx_count--;
+				/* the writer may no longer append to it */
+				if (csk->peer && com_sk(csk->peer)->tx_last == msg)
+					com_sk(csk->peer)->tx_last = NULL;
+			}
+			spin_unlock(&csk->rx_lock);
+			if (unlink)
+				com_rx_done(sk, d, msg);
+			continue;
+		}
+		if (copied >= target)
+			break;
+		if (rst && !csk->rst_seen) {
+			csk->rst_seen = true;
+			err = -ECONNRESET;
+			break;
+		}
+		if (eof || (sk->sk_shutdown & RCV_SHUTDOWN))
+			break;
+		err = com_wait_for(sk, sk_sleep(sk), com_rx_ready, NULL,
+				   &timeo);
+		if (err)
+			break;
+	}
+out:
+	release_sock(sk);
+	return copied ? copied : err;
+}
+
+static __poll_t com_stream_poll(struct file *file, struct socket *sock,
+				poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	unsigned char shutdown;
+	bool readable, eof, rst, snd_done;
+	struct com_domain *pd;
+	struct sock *peer;
+	__poll_t mask = 0;
+	int state;
+
+	sock_poll_wait(file, sock, wait);
+	state = READ_ONCE(sk->sk_state);
+	if (state == TCP_LISTEN)
+		return READ_ONCE(csk->accept_len) ? EPOLLIN | EPOLLRDNORM : 0;
+
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	spin_lock(&csk->rx_lock);
+	readable = csk->rx_bytes > 0;
+	eof = csk->peer_done && csk->rx_seq == csk->fin_seq;
+	rst = eof && csk->peer_rst && !csk->rst_seen;
+	spin_unlock(&csk->rx_lock);
+
+	if (state != TCP_ESTABLISHED) {
+		/* as TCP: an unconnected socket is writable and hung up */
+		return EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
+	}
+	peer = READ_ONCE(csk->peer);
+	snd_done = (shutdown & SEND_SHUTDOWN) ||
+		   (peer && READ_ONCE(com_sk(peer)->rx_closed));
+	/* room in the peer's domain matters too: wait there as well; the
+	 * domain lives as long as the peer, which we hold until release,
+	 * and epoll drops its entries before release
+	 */
+	pd = peer ? com_own_domain(sock_net(peer)) : NULL;
+	if (pd)
+		poll_wait(file, &pd->space_wq, wait);
+
+	if (readable)
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (eof || (shutdown & RCV_SHUTDOWN))
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (rst)
+		mask |= EPOLLERR;
+	if ((eof || (shutdown & RCV_SHUTDOWN)) && snd_done)
+		mask |= EPOLLHUP;
+	if (snd_done ||
+	    (peer && pd && com_domain_has_room(pd, 1) &&
+	     atomic_read(&com_sk(peer)->rx_blocks) <=
+	     (int)com_conn_blocks / 2))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+/* ---- SOCK_DGRAM -------------------------------------------------------- */
+
+static int com_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
+			     int len, int flags)
+{
+	struct sockaddr_com *a = (struct sockaddr_com *)uaddr;
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	struct com_domain *d;
+	__be32 addr;
+	int err;
+
+	if (len >= (int)sizeof(a->scom_family) &&
+	    a->scom_family == AF_UNSPEC) {
+		lock_sock(sk);
+		spin_lock(&csk->rx_lock);
+		csk->peer_addr = 0;
+		csk->peer_port = 0;
+		spin_unlock(&csk->rx_lock);
+		sock->state = SS_UNCONNECTED;
+		release_sock(sk);
+		return 0;
+	}
+	err = com_check_addr(uaddr, len);
+	if (err)
+		return err;
+	if (!a->scom_port)
+		return -EINVAL;
+
+	lock_sock(sk);
+	if (com_is_broadcast(a->scom_addr)) {
+		err = -EACCES;
+		if (!sock_flag(sk, SOCK_BROADCAST))
+			goto out;
+		err = -ENETUNREACH;
+		if (!com_own_domain(sock_net(sk)))
+			goto out;
+		addr = a->scom_addr;
+	} else {
+		err = com_resolve(sock_net(sk), a->scom_addr, &d);
+		if (err)
+			goto out;
+		addr = d->addr;
+		com_domain_put(d);
+	}
+	err = com_autobind(sk);
+	if (err)
+		goto out;
+	spin_lock(&csk->rx_lock);
+	csk->peer_addr = addr;
+	csk->peer_port = a->scom_port;
+	spin_unlock(&csk->rx_lock);
+	sock->state = SS_CONNECTED;
+out:
+	release_sock(sk);
+	return err;
+}
+
+struct com_dgram_tx {
+	struct sock *sk;
+	struct com_domain *own;
+	struct msghdr *m;
+	struct iov_iter from;	/* the data, copied once per domain */
+	size_t len;
+	__be16 port;
+	long timeo;
+	bool wait;
+};
+
+/* one datagram into domain @d: claim, copy, route */
+static int com_dgram_send_one(struct com_domain *d, void *arg)
+{
+	struct com_dgram_tx *tx = arg;
+	struct iov_iter from = tx->from;
+	unsigned int blocks = max_t(unsigned int, 1,
+				    DIV_ROUND_UP(tx->len, COM_BLOCK_SIZE));
+	struct com_msg *msg;
+	int err;
+
+	for (;;) {
+		err = com_msg_claim(d, blocks, blocks, &msg);
+		if (err != -ENOSPC || !tx->wait)
+			break;
+		err = com_wait_room(tx->sk, d, &tx->timeo);
+		if (err)
+			return err;
+	}
+	if (err == -ENOSPC) {
+		/* a broadcast does not wait: this domain misses it */
+		atomic64_inc(&d->stats.drops);
+		return 0;
+	}
+	if (err)
+		return err;
+	if (copy_from_iter(com_msg_data(d, msg), tx->len, &from) != tx->len) {
+		com_msg_free(d, msg);
+		return -EFAULT;
+	}
+	msg->type = COM_MSG_DGRAM;
+	msg->len = tx->len;
+	msg->src_addr = tx->own->addr;
+	msg->src_port = com_sk(tx->sk)->port;
+	msg->dst_port = tx->port;
+	err = com_route(tx->own, d, msg);
+	/* a domain that went away meanwhile just misses a broadcast */
+	return tx->wait ? err : 0;
+}
+
+static int com_dgram_sendmsg(struct socket *sock, struct msghdr *m,
+			     size_t len)
+{
+	DECLARE_SOCKADDR(struct sockaddr_com *, a, m->msg_name);
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	struct com_dgram_tx tx = { .sk = sk, .m = m, .len = len };
+	struct com_domain *d;
+	__be32 addr;
+	int err;
+
+	if (m->msg_flags & MSG_OOB)
+		return -EOPNOTSUPP;
+	if (a) {
+		err = com_check_addr(m->msg_name, m->msg_namelen);
+		if (err)
+			return err;
+		if (!a->scom_port)
+			return -EINVAL;
+	}
+	if (len > com_dgram_max())
+		return -EMSGSIZE;
+
+	lock_sock(sk);
+	err = -EPIPE;
+	if (sk->sk_shutdown & SEND_SHUTDOWN)
+		goto out;
+	if (a) {
+		addr = a->scom_addr;
+		tx.port = a->scom_port;
+	} else {
+		err = -EDESTADDRREQ;
+		if (!csk->peer_port)
+			goto out;
+		addr = csk->peer_addr;
+		tx.port = csk->peer_port;
+	}
+	tx.own = com_own_domain(sock_net(sk));
+	err = -ENETUNREACH;
+	if (!tx.own)
+		goto out;
+	err = com_autobind(sk);
+	if (err)
+		goto out;
+	tx.from = m->msg_iter;
+	tx.timeo = sock_sndtimeo(sk, m->msg_flags & MSG_DONTWAIT);
+
+	if (com_is_broadcast(addr)) {
+		err = -EACCES;
+		if (!sock_flag(sk, SOCK_BROADCAST))
+			goto out;
+		tx.wait = false;
+		err = com_for_each_domain(com_dgram_send_one, &tx);
+	} else {
+		err = com_resolve(sock_net(sk), addr, &d);
+		if (err)
+			goto out;
+		tx.wait = true;
+		err = com_dgram_send_one(d, &tx);
+		com_domain_put(d);
+	}
+	if (!err)
+		err = len;
+out:
+	release_sock(sk);
+	return err;
+}
+
+static int com_dgram_recvmsg(struct socket *sock, struct msghdr *m,
+			     size_t len, int flags)
+{
+	DECLARE_SOCKADDR(struct sockaddr_com *, a, m->msg_name);
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	bool peek = flags & MSG_PEEK;
+	struct com_domain *d;
+	struct com_msg *msg;
+	size_t n;
+	long timeo;
+	int err;
+
+	if (flags & (MSG_OOB | MSG_ERRQUEUE))
+		return -EOPNOTSUPP;
+
+	lock_sock(sk);
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	for (;;) {
+		spin_lock(&csk->rx_lock);
+		msg = list_first_entry_or_null(&csk->rx_msgs, struct com_msg,
+					       node);
+		if (msg && !peek) {
+			list_del_init(&msg->node);
+			csk->rx_bytes -= msg->len;
+			csk->rx_count--;
+		}
+		spin_unlock(&csk->rx_lock);
+		if (msg)
+			break;
+		err = 0;
+		if (sk->sk_shutdown & RCV_SHUTDOWN)
+			goto out;
+		err = com_wait_for(sk, sk_sleep(sk), com_rx_ready, NULL,
+				   &timeo);
+		if (err)
+			goto out;
+	}
+
+	d = com_own_domain(sock_net(sk));
+	n = min_t(size_t, len, msg->len);
+	err = n;
+	if (copy_to_iter(com_msg_data(d, msg), n, &m->msg_iter) != n)
+		err = -EFAULT;
+	if (err >= 0) {
+		if (n < msg->len)
+			m->msg_flags |= MSG_TRUNC;
+		if (flags & MSG_TRUNC)
+			err = msg->len;
+		if (a) {
+			memset(a, 0, sizeof(*a));
+			a->scom_family = com_family;
+			a->scom_addr = msg->src_addr;
+			a->scom_port = msg->src_port;
+			m->msg_namelen = sizeof(*a);
+		}
+	}
+	if (!peek)
+		com_rx_done(sk, d, msg);
+out:
+	release_sock(sk);
+	return err;
+}
+
+static __poll_t com_dgram_poll(struct file *file, struct socket *sock,
+			       poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	struct com_sock *csk = com_sk(sk);
+	unsigned char shutdown;
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+
+	sock_poll_wait(file, sock, wait);
+	shutdown = READ_ONCE(sk->sk_shutdown);
+	if (!list_empty_careful(&csk->rx_msgs))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (shutdown == SHUTDOWN_MASK)
+		mask |= EPOLLHUP;
+	return mask;
+}
+
+/* ---- registration --------------------------------------------------------- */
+
+static const struct proto_ops com_stream_ops_template = {
+	.owner		= THIS_MODULE,
+	.release	= com_release,
+	.bind		= com_bind,
+	.connect	= com_stream_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= com_accept,
+	.getname	= com_getname,
+	.poll		= com_stream_poll,
+	.ioctl		= com_ioctl,
+	.listen		= com_listen,
+	.shutdown	= com_shutdown,
+	.sendmsg	= com_stream_sendmsg,
+	.recvmsg	= com_stream_recvmsg,
+	.mmap		= sock_no_mmap,
+	.sendpage	= sock_no_sendpage,
+};
+
+static const struct proto_ops com_dgram_ops_template = {
+	.owner		= THIS_MODULE,
+	.release	= com_release,
+	.bind		= com_bind,
+	.connect	= com_dgram_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= sock_no_accept,
+	.getname	= com_getname,
+	.poll		= com_dgram_poll,
+	.ioctl		= com_ioctl,
+	.listen		= sock_no_listen,
+	.shutdown	= com_shutdown,
+	.sendmsg	= com_dgram_sendmsg,
+	.recvmsg	= com_dgram_recvmsg,
+	.mmap		= sock_no_mmap,
+	.sendpage	= sock_no_sendpage,
+};
+
+static struct net_proto_family com_family_ops __ro_after_init = {
+	.create	= com_create,
+	.owner	= THIS_MODULE,
+};
+
+static int __init com_check_params(void)
+{
+	if (com_family <= 0 || com_family >= NPROTO) {
+		pr_err("comsock: family=%d out of range 1..%d\n", com_family,
+		       NPROTO - 1);
+		return -EINVAL;
+	}
+	if (com_blocks < 16 || com_blocks > (1U << 20)) {
+		pr_err("comsock: blocks=%u out of range 16..%u\n", com_blocks,
+		       1U << 20);
+		return -EINVAL;
+	}
+	if (com_queue_len < 16 || com_queue_len > (1U << 20)) {
+		pr_err("comsock: queue_len=%u out of range 16..%u\n",
+		       com_queue_len, 1U << 20);
+		return -EINVAL;
+	}
+	if (com_msg_blocks < 1 || com_msg_blocks > 64) {
+		pr_err("comsock: msg_blocks=%u out of range 1..64\n",
+		       com_msg_blocks);
+		return -EINVAL;
+	}
+	if (com_conn_blocks < com_msg_blocks || com_conn_blocks > com_blocks) {
+		pr_err("comsock: conn_blocks=%u out of range %u..%u\n",
+		       com_conn_blocks, com_msg_blocks, com_blocks);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int __init com_init(void)
+{
+	int err;
+
+	err = com_check_params();
+	if (err)
+		return err;
+
+	com_stream_ops = com_stream_ops_template;
+	com_stream_ops.family = com_family;
+	com_dgram_ops = com_dgram_ops_template;
+	com_dgram_ops.family = com_family;
+	com_family_ops.family = com_family;
+
+	err = proto_register(&com_proto, 1);
+	if (err)
+		return err;
+	err = com_domains_init();
+	if (err)
+		goto out_proto;
+	err = sock_register(&com_family_ops);
+	if (err) {
+		pr_err("comsock: address family %d is taken (%d)\n",
+		       com_family, err);
+		goto out_domains;
+	}
+	pr_info("comsock: AF_COM is family %d, %u blocks per domain\n",
+		com_family, com_blocks);
+	return 0;
+
+out_domains:
+	com_domains_exit();
+out_proto:
+	proto_unregister(&com_proto);
+	return err;
+}
+
+static void __exit com_exit(void)
+{
+	sock_unregister(com_family);
+	com_domains_exit();
+	proto_unregister(&com_proto);
+}
+
+module_init(com_init);
+module_exit(com_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("AF_COM: com-sockets, shared-memory sockets between domains");
+MODULE_ALIAS_NETPROTO(PF_COM);
