@@ -63,7 +63,7 @@ status=0
 timeout 1500 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 \
 	-m 1G -nographic -nic none -no-reboot $bios \
 	-kernel "$build/vmlinux-$kver" -initrd "$build/initramfs.cpio" \
-	-append "console=ttyS0 quiet panic=-1 comtest=$mode" \
+	-append "console=ttyS0 quiet panic=-1 slub_debug=FZP comtest=$mode" \
 	</dev/null 2>&1 | tr -d '\r' | tee "$log" | grep -v '^dmesg: ' || status=$?
 
 pass=$(grep -c '^ok - ' "$log" || true)

@@ -104,7 +104,7 @@ static int t_connect(enum transport t, uint16_t port)
 
 	switch (t) {
 	case T_COMX:
-		return com_connect_to(COM_ADDR(1), port);
+		return com_connect_to(COM_ADDR(port == PORT_LAT ? 2 : 1), port);
 	case T_COM:
 		return com_connect_to(COM_ADDR(0), port);
 	case T_UNIX: {
@@ -157,11 +157,19 @@ static pid_t start_server(enum transport t, uint16_t port, int latency)
 		int l, s;
 
 		close(sync[0]);
-		if (t == T_COMX && com_enter_domain(1) < 0)
-			_exit(1);
+		if (t == T_COMX) {
+			int err = com_enter_domain(latency ? 2 : 1);
+
+			if (err) {
+				printf("bench: domain: %s\n", strerror(-err));
+				_exit(1);
+			}
+		}
 		l = t_listen(t, port);
-		if (l < 0)
+		if (l < 0) {
+			printf("bench: listen: %s\n", strerror(errno));
 			_exit(1);
+		}
 		if (write(sync[1], "r", 1) != 1)
 			_exit(1);
 		for (;;) {
@@ -328,7 +336,7 @@ int main(void)
 		printf(" %10s", t_name[t]);
 	printf(" %11s %10s\n", "unix/com-x", "tcp/com-x");
 	for (s = 0; s < NSIZES; s++) {
-		char sz[16], am[16];
+		char sz[32], am[32];
 		double scale = (double)(1UL << 30) / amount_for(sizes[s]);
 
 		fmt_size(sz, sizeof(sz), sizes[s]);
