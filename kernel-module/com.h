@@ -143,6 +143,7 @@ struct com_net *com_net(const struct net *net);
 struct com_domain *com_own_domain(const struct net *net);
 struct com_domain *com_domain_get(u32 id);
 void com_domain_put(struct com_domain *d);
+struct sock *com_domain_find(struct com_domain *d, int type, __be16 port);
 int com_for_each_domain(int (*fn)(struct com_domain *d, void *arg),
 			void *arg);
 
@@ -167,6 +168,8 @@ void com_domains_exit(void);
 
 /* hands a message to its socket; called by the daemon or the router */
 void com_deliver(struct com_domain *d, struct com_msg *msg);
+/* the socket bound to @port in namespace @cn, with a reference */
+struct sock *com_port_lookup(struct com_net *cn, int type, __be16 port);
 
 /*
  * struct com_sock - an AF_COM socket.  Fields say what protects them;

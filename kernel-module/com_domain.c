@@ -103,6 +103,23 @@ int com_for_each_domain(int (*fn)(struct com_domain *d, void *arg), void *arg)
 	return ret;
 }
 
+/*
+ * com_domain_find - the socket of @type bound to @port in domain @d, with
+ * a reference.  @d may belong to a namespace on its way out: its com_net
+ * is only touched inside the RCU section in which @d is still published,
+ * and teardown waits for that section before the namespace is freed.
+ */
+struct sock *com_domain_find(struct com_domain *d, int type, __be16 port)
+{
+	struct sock *sk = NULL;
+
+	rcu_read_lock();
+	if (rcu_dereference(com_table[d->id]) == d)
+		sk = com_port_lookup(d->cn, type, port);
+	rcu_read_unlock();
+	return sk;
+}
+
 /* ---- the buffer -------------------------------------------------------- */
 
 /*

@@ -200,7 +200,7 @@ static struct sock *__com_port_find(struct com_net *cn, int type, u16 port)
 }
 
 /* com_port_lookup - the socket bound to @port in @cn, with a reference */
-static struct sock *com_port_lookup(struct com_net *cn, int type, __be16 port)
+struct sock *com_port_lookup(struct com_net *cn, int type, __be16 port)
 {
 	struct sock *sk;
 
@@ -272,30 +272,6 @@ static int com_autobind(struct sock *sk)
 	if (!com_own_domain(sock_net(sk)))
 		return -EADDRNOTAVAIL;
 	return com_bind_port(sk, htonl(COM_ADDR_ANY), 0);
-}
-
-/*
- * com_domain_find - the socket of @type bound to @port in domain @d, with
- * a reference.  @d may belong to a namespace that is going away: its
- * com_net is only touched while @d is still published (under RCU).
- */
-static struct sock *com_domain_find(struct com_domain *d, int type,
-				    __be16 port)
-{
-	struct com_domain *cur;
-	struct sock *sk = NULL;
-
-	cur = com_domain_get(d->id);
-	if (!cur)
-		return NULL;
-	if (cur == d && !READ_ONCE(d->dead)) {
-		rcu_read_lock();
-		if (!READ_ONCE(d->dead))
-			sk = com_port_lookup(d->cn, type, port);
-		rcu_read_unlock();
-	}
-	com_domain_put(cur);
-	return sk;
 }
 
 /* ---- socket life ------------------------------------------------------ */
