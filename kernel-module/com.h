@@ -218,6 +218,34 @@ static inline struct com_sock *com_sk(const struct sock *sk)
 	return (struct com_sock *)sk;
 }
 
+/* the core (com_main.c), for the socket types */
+void com_wake(struct sock *sk, __poll_t mask);
+int com_check_addr(const struct sockaddr *uaddr, int len);
+bool com_is_broadcast(__be32 addr);
+int com_resolve(struct net *net, __be32 addr, struct com_domain **dp);
+int com_autobind(struct sock *sk);
+struct sock *com_sk_alloc(struct net *net, struct socket *sock, int type,
+			  int kern);
+void com_rx_purge(struct sock *sk);
+void com_stream_send_fin(struct sock *sk, bool rst);
+void com_rx_done(struct sock *sk, struct com_domain *d, struct com_msg *msg);
+bool com_rx_ready(struct sock *sk, void *arg);
+int com_wait_for(struct sock *sk, wait_queue_head_t *wq,
+		 bool (*ready)(struct sock *sk, void *arg), void *arg,
+		 long *timeo);
+int com_wait_room(struct sock *sk, struct com_domain *d, long *timeo);
+
+/* proto_ops shared by both types */
+int com_release(struct socket *sock);
+int com_bind(struct socket *sock, struct sockaddr *uaddr, int len);
+int com_getname(struct socket *sock, struct sockaddr *uaddr, int peer);
+int com_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
+int com_shutdown(struct socket *sock, int how);
+
+/* the socket types (com_stream.c, com_dgram.c) */
+extern const struct proto_ops com_stream_ops_template;
+extern const struct proto_ops com_dgram_ops_template;
+
 /* ---- /proc (com_proc.c) ------------------------------------------------ */
 
 int com_proc_init_net(struct net *net);

@@ -5,6 +5,12 @@
  * Implementation notes
  * ====================
  *
+ * Files.  This file is the family: parameters, addresses, port tables,
+ * socket life, delivery, waiting, the operations both types share, and
+ * registration.  com_stream.c and com_dgram.c hold what is particular to
+ * SOCK_STREAM and SOCK_DGRAM; com_domain.c the domains (buffer, receive
+ * queue, daemon, router, sysctl, namespaces); com_proc.c /proc.
+ *
  * Domains.  A domain is a network namespace with a domain id (sysctl
  * net.com.domain_id; the initial namespace gets the init_domain parameter).
  * Its address is 192.168.0.(id + 2).  com_domain.c owns the domain: a
@@ -113,7 +119,7 @@ static struct proto_ops com_dgram_ops __ro_after_init;
 
 /* ---- small helpers --------------------------------------------------- */
 
-static void com_wake(struct sock *sk, __poll_t mask)
+void com_wake(struct sock *sk, __poll_t mask)
 {
 	struct socket_wq *wq;
 
@@ -128,13 +134,8 @@ static void com_wake(struct sock *sk, __poll_t mask)
 		sk_wake_async(sk, SOCK_WAKE_SPACE, POLL_OUT);
 }
 
-static size_t com_dgram_max(void)
-{
-	return (size_t)com_msg_blocks << COM_BLOCK_SHIFT;
-}
-
 /* Check a user address: length, family, reserved bytes. */
-static int com_check_addr(const struct sockaddr *uaddr, int len)
+int com_check_addr(const struct sockaddr *uaddr, int len)
 {
 	const struct sockaddr_com *a = (const struct sockaddr_com *)uaddr;
 
@@ -147,7 +148,7 @@ static int com_check_addr(const struct sockaddr *uaddr, int len)
 	return 0;
 }
 
-static bool com_is_broadcast(__be32 addr)
+bool com_is_broadcast(__be32 addr)
 {
 	return ntohl(addr) == COM_ADDR_BROADCAST;
 }
@@ -156,7 +157,7 @@ static bool com_is_broadcast(__be32 addr)
  * com_resolve - the domain a unicast address names, with a reference.
  * COM_ADDR_ANY means the own domain, as connecting to INADDR_ANY does.
  */
-static int com_resolve(struct net *net, __be32 addr, struct com_domain **dp)
+int com_resolve(struct net *net, __be32 addr, struct com_domain **dp)
 {
 	struct com_domain *own = com_own_domain(net);
 	u32 a = ntohl(addr);
@@ -265,7 +266,7 @@ static void com_unhash(struct sock *sk)
 	spin_unlock(&cn->bind_lock);
 }
 
-static int com_autobind(struct sock *sk)
+int com_autobind(struct sock *sk)
 {
 	if (com_sk(sk)->port)
 		return 0;
@@ -290,7 +291,7 @@ static void com_sk_destruct(struct sock *sk)
 	spin_unlock(&cn->bind_lock);
 }
 
-static struct sock *com_sk_alloc(struct net *net, struct socket *sock,
+struct sock *com_sk_alloc(struct net *net, struct socket *sock,
 				 int type, int kern)
 {
 	struct com_net *cn = com_net(net);
@@ -321,7 +322,7 @@ static struct sock *com_sk_alloc(struct net *net, struct socket *sock,
 }
 
 /* Free every message queued on @sk and refuse further deliveries. */
-static void com_rx_purge(struct sock *sk)
+void com_rx_purge(struct sock *sk)
 {
 	struct com_sock *csk = com_sk(sk);
 	struct com_msg *msg, *tmp;
@@ -349,7 +350,7 @@ static void com_rx_purge(struct sock *sk)
  * Tell the peer that @sk will send no more: end of file after the bytes
  * sent so far, or a reset.  Caller holds lock_sock(sk).
  */
-static void com_stream_send_fin(struct sock *sk, bool rst)
+void com_stream_send_fin(struct sock *sk, bool rst)
 {
 	struct com_sock *csk = com_sk(sk);
 	struct sock *peer = csk->peer;
@@ -370,7 +371,7 @@ static void com_stream_send_fin(struct sock *sk, bool rst)
 		 EPOLLWRNORM | (rst ? EPOLLERR | EPOLLHUP : 0));
 }
 
-static void com_close(struct sock *sk);
+static void __com_close(struct sock *sk, bool reset);
 
 /* Stop listening; the connections nobody accepted are reset. */
 static void com_listen_stop(struct sock *sk)
@@ -390,15 +391,18 @@ static void com_listen_stop(struct sock *sk)
 	list_for_each_entry_safe(child, tmp, &list, accept_node) {
 		list_del_init(&child->accept_node);
 		lock_sock_nested(&child->sk, SINGLE_DEPTH_NESTING);
-		com_close(&child->sk);
+		__com_close(&child->sk, true);
 		sock_orphan(&child->sk);
 		release_sock(&child->sk);
 		sock_put(&child->sk);
 	}
 }
 
-/* Everything close() does to a socket.  Caller holds lock_sock(sk). */
-static void com_close(struct sock *sk)
+/*
+ * Everything close() does to a socket; @reset: the peer sees a reset
+ * rather than end of file.  Caller holds lock_sock(sk).
+ */
+static void __com_close(struct sock *sk, bool reset)
 {
 	struct com_sock *csk = com_sk(sk);
 	struct sock *peer = csk->peer;
@@ -408,7 +412,8 @@ static void com_close(struct sock *sk)
 		com_listen_stop(sk);
 	if (peer) {
 		/* unread data makes it a reset, as in TCP */
-		com_stream_send_fin(sk, atomic_read(&csk->rx_blocks) > 0);
+		com_stream_send_fin(sk, reset ||
+				    atomic_read(&csk->rx_blocks) > 0);
 		csk->peer = NULL;
 		sock_put(peer);
 	}
@@ -417,14 +422,14 @@ static void com_close(struct sock *sk)
 	sk->sk_state = TCP_CLOSE;
 }
 
-static int com_release(struct socket *sock)
+int com_release(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
 
 	if (!sk)
 		return 0;
 	lock_sock(sk);
-	com_close(sk);
+	__com_close(sk, false);
 	sock_orphan(sk);
 	sock->sk = NULL;
 	release_sock(sk);
@@ -513,7 +518,7 @@ drop:
  * Free a message the reader is done with and credit its blocks back.  A
  * stream writer waiting for window is woken once half of it is free.
  */
-static void com_rx_done(struct sock *sk, struct com_domain *d,
+void com_rx_done(struct sock *sk, struct com_domain *d,
 			struct com_msg *msg)
 {
 	struct com_sock *csk = com_sk(sk);
@@ -551,7 +556,7 @@ static long com_wait(struct sock *sk, wait_queue_head_t *wq,
  * The one shape of every blocking loop: returns 0 when the caller should
  * look again, or the error to give up with.
  */
-static int com_wait_for(struct sock *sk, wait_queue_head_t *wq,
+int com_wait_for(struct sock *sk, wait_queue_head_t *wq,
 			bool (*ready)(struct sock *sk, void *arg), void *arg,
 			long *timeo)
 {
@@ -563,7 +568,7 @@ static int com_wait_for(struct sock *sk, wait_queue_head_t *wq,
 	return 0;
 }
 
-static bool com_rx_ready(struct sock *sk, void *arg)
+bool com_rx_ready(struct sock *sk, void *arg)
 {
 	struct com_sock *csk = com_sk(sk);
 	bool ready;
@@ -583,7 +588,7 @@ static bool com_room_ready(struct sock *sk, void *arg)
 }
 
 /* wait until domain @d has a free block, lock_sock(sk) dropped meanwhile */
-static int com_wait_room(struct sock *sk, struct com_domain *d, long *timeo)
+int com_wait_room(struct sock *sk, struct com_domain *d, long *timeo)
 {
 	atomic64_inc(&d->stats.space_waits);
 	return com_wait_for(sk, &d->space_wq, com_room_ready, d, timeo);
@@ -591,7 +596,7 @@ static int com_wait_room(struct sock *sk, struct com_domain *d, long *timeo)
 
 /* ---- bind, getname, ioctl, shutdown: both types ----------------------- */
 
-static int com_bind(struct socket *sock, struct sockaddr *uaddr, int len)
+int com_bind(struct socket *sock, struct sockaddr *uaddr, int len)
 {
 	struct sockaddr_com *a = (struct sockaddr_com *)uaddr;
 	struct sock *sk = sock->sk;
@@ -625,7 +630,7 @@ out:
 	return err;
 }
 
-static int com_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
+int com_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 {
 	struct sockaddr_com *a = (struct sockaddr_com *)uaddr;
 	struct sock *sk = sock->sk;
@@ -652,7 +657,7 @@ static int com_getname(struct socket *sock, struct sockaddr *uaddr, int peer)
 	return err;
 }
 
-static int com_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+int com_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 {
 	struct sock *sk = sock->sk;
 	struct com_sock *csk = com_sk(sk);
@@ -678,7 +683,7 @@ static int com_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
 	}
 }
 
-static int com_shutdown(struct socket *sock, int how)
+int com_shutdown(struct socket *sock, int how)
 {
 	struct sock *sk = sock->sk;
 	struct com_sock *csk = com_sk(sk);
@@ -709,854 +714,7 @@ out:
 	return err;
 }
 
-/* ---- SOCK_STREAM ---------------------------------------------------------- */
-
-static int com_listen(struct socket *sock, int backlog)
-{
-	struct sock *sk = sock->sk;
-	struct com_sock *csk = com_sk(sk);
-	int somaxconn = READ_ONCE(sock_net(sk)->core.sysctl_somaxconn);
-	int err;
-
-	lock_sock(sk);
-	err = -EINVAL;
-	if (sock->state != SS_UNCONNECTED ||
-	    (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN))
-		goto out;
-	err = com_autobind(sk);
-	if (err)
-		goto out;
-	if ((unsigned int)backlog > (unsigned int)somaxconn)
-		backlog = somaxconn;
-	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
-	spin_lock(&csk->rx_lock);
-	sk->sk_state = TCP_LISTEN;
-	spin_unlock(&csk->rx_lock);
-out:
-	release_sock(sk);
-	return err;
-}
-
-struct com_join {
-	struct sock *listener;
-	struct sock *child;
-	int err;
-};
-
-static bool com_backlog_ready(struct sock *sk, void *arg)
-{
-	struct com_sock *lc = com_sk(((struct com_join *)arg)->listener);
-
-	return READ_ONCE(lc->sk.sk_state) != TCP_LISTEN ||
-	       READ_ONCE(lc->accept_len) <=
-	       READ_ONCE(lc->sk.sk_max_ack_backlog);
-}
-
-/*
- * Queue the new server-side socket on the listener, waiting for room in
- * the backlog.  TCP's backlog check: backlog + 1 connections may wait.
- */
-static int com_join_listener(struct sock *sk, struct com_join *j, long *timeo)
-{
-	struct com_sock *lc = com_sk(j->listener);
-	int err;
-
-	for (;;) {
-		spin_lock(&lc->rx_lock);
-		if (j->listener->sk_state != TCP_LISTEN) {
-			spin_unlock(&lc->rx_lock);
-			return -ECONNREFUSED;
-		}
-		if (lc->accept_len <= READ_ONCE(j->listener->sk_max_ack_backlog)) {
-			list_add_tail(&com_sk(j->child)->accept_node,
-				      &lc->accept_q);
-			WRITE_ONCE(lc->accept_len, lc->accept_len + 1);
-			spin_unlock(&lc->rx_lock);
-			return 0;
-		}
-		spin_unlock(&lc->rx_lock);
-		err = com_wait_for(sk, &lc->backlog_wq, com_backlog_ready, j,
-				   timeo);
-		if (err)
-			return err;
-	}
-}
-
-static int com_stream_connect(struct socket *sock, struct sockaddr *uaddr,
-			      int len, int flags)
-{
-	struct sockaddr_com *a = (struct sockaddr_com *)uaddr;
-	struct sock *sk = sock->sk;
-	struct com_sock *csk = com_sk(sk);
-	struct com_join j = { };
-	struct com_domain *d, *own;
-	struct com_sock *cc;
-	long timeo;
-	int err;
-
-	err = com_check_addr(uaddr, len);
-	if (err)
-		return err;
-
-	lock_sock(sk);
-	switch (sock->state) {
-	case SS_UNCONNECTED:
-		break;
-	case SS_CONNECTED:
-		err = -EISCONN;
-		goto out;
-	case SS_CONNECTING:
-		err = -EALREADY;
-		goto out;
-	default:
-		err = -EINVAL;
-		goto out;
-	}
-	if (sk->sk_state != TCP_CLOSE) {
-		err = -EISCONN;
-		goto out;
-	}
-	if (sk->sk_shutdown) {
-		err = -EINVAL;
-		goto out;
-	}
-	if (com_is_broadcast(a->scom_addr)) {
-		err = -ENETUNREACH;
-		goto out;
-	}
-	if (!a->scom_port) {
-		err = -ECONNREFUSED;
-		goto out;
-	}
-	err = com_resolve(sock_net(sk), a->scom_addr, &d);
-	if (err)
-		goto out;
-	err = com_autobind(sk);
-	if (err)
-		goto out_put;
-
-	j.listener = com_domain_find(d, SOCK_STREAM, a->scom_port);
-	if (!j.listener) {
-		err = -ECONNREFUSED;
-		goto out_put;
-	}
-	j.child = com_sk_alloc(sock_net(j.listener), NULL, SOCK_STREAM, 0);
-	if (!j.child) {
-		err = -ENOMEM;
-		goto out_listener;
-	}
-	own = com_own_domain(sock_net(sk));
-	cc = com_sk(j.child);
-	cc->addr = d->addr;
-	cc->port = a->scom_port;
-	cc->peer_addr = own->addr;
-	cc->peer_port = csk->port;
-	sock_hold(sk);
-	cc->peer = sk;
-	j.child->sk_state = TCP_ESTABLISHED;
-
-	sock->state = SS_CONNECTING;
-	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
-	err = com_join_listener(sk, &j, &timeo);
-	if (err) {
-		sock->state = SS_UNCONNECTED;
-		if (err == -EAGAIN && timeo == 0 && !(flags & O_NONBLOCK))
-			err = -ETIMEDOUT;
-		/* the child was never seen by anyone */
-		cc->peer = NULL;
-		sock_put(sk);
-		j.child->sk_state = TCP_CLOSE;
-		com_rx_purge(j.child);
-		sock_put(j.child);
-		goto out_listener;
-	}
-
-	sock_hold(j.child);
-	csk->peer = j.child;
-	csk->addr = own->addr;
-	csk->peer_addr = d->addr;
-	csk->peer_port = a->scom_port;
-	sk->sk_state = TCP_ESTABLISHED;
-	sock->state = SS_CONNECTED;
-	com_wake(j.listener, EPOLLIN | EPOLLRDNORM);
-
-out_listener:
-	sock_put(j.listener);
-out_put:
-	com_domain_put(d);
-out:
-	release_sock(sk);
-	return err;
-}
-
-static bool com_accept_ready(struct sock *sk, void *arg)
-{
-	struct com_sock *csk = com_sk(sk);
-
-	return READ_ONCE(sk->sk_state) != TCP_LISTEN ||
-	       READ_ONCE(csk->accept_len) > 0;
-}
-
-static int com_accept(struct socket *sock, struct socket *newsock, int flags,
-		      bool kern)
-{
-	struct sock *sk = sock->sk;
-	struct com_sock *csk = com_sk(sk);
-	struct com_sock *child;
-	long timeo;
-	int err = 0;
-
-	lock_sock(sk);
-	timeo = sock_rcvtimeo(sk, flags & O_NONBLOCK);
-	for (;;) {
-		if (sk->sk_state != TCP_LISTEN) {
-			err = -EINVAL;
-			break;
-		}
-		spin_lock(&csk->rx_lock);
-		child = list_first_entry_or_null(&csk->accept_q,
-						 struct com_sock, accept_node);
-		if (child) {
-			list_del_init(&child->accept_node);
-			WRITE_ONCE(csk->accept_len, csk->accept_len - 1);
-		}
-		spin_unlock(&csk->rx_lock);
-		if (child)
-			break;
-		err = com_wait_for(sk, sk_sleep(sk), com_accept_ready, NULL,
-				   &timeo);
-		if (err)
-			break;
-	}
-	release_sock(sk);
-	if (!child)
-		return err;
-
-	wake_up_interruptible(&csk->backlog_wq);
-	lock_sock(&child->sk);
-	sock_graft(&child->sk, newsock);
-	newsock->state = SS_CONNECTED;
-	release_sock(&child->sk);
-	return 0;
-}
-
-/*
- * Why a stream write cannot go on: our own shutdown, no connection, or a
- * peer that is gone.  A reset is reported once, then EPIPE, as in TCP.
- */
-static int com_stream_tx_error(struct sock *sk)
-{
-	struct com_sock *csk = com_sk(sk);
-	struct com_sock *pc;
-	bool rst;
-
-	if (sk->sk_shutdown & SEND_SHUTDOWN)
-		return -EPIPE;
-	/* as TCP: writing to a socket that never connected is EPIPE */
-	if (sk->sk_state != TCP_ESTABLISHED || !csk->peer)
-		return -EPIPE;
-	pc = com_sk(csk->peer);
-	if (!READ_ONCE(pc->rx_closed))
-		return 0;
-	spin_lock(&csk->rx_lock);
-	rst = csk->peer_rst;
-	spin_unlock(&csk->rx_lock);
-	if (rst && !csk->rst_seen) {
-		csk->rst_seen = true;
-		return -ECONNRESET;
-	}
-	return -EPIPE;
-}
-
-static bool com_window_ready(struct sock *sk, void *arg)
-{
-	struct com_sock *csk = com_sk(sk);
-	struct com_sock *pc = com_sk(csk->peer);
-
-	return READ_ONCE(pc->rx_closed) ||
-	       atomic_read(&pc->rx_blocks) < (int)com_conn_blocks ||
-	       (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN);
-}
-
-/*
- * Append to the last message sent while the reader has not finished it:
- * small writes then share a block instead of taking one each.  The copy
- * happens under the peer's rx_lock with page faults disabled; a fault
- * leaves the rest to the normal path.  Returns the bytes appended.
- */
-static size_t com_stream_append(struct sock *sk, struct com_domain *d,
-				struct msghdr *m, size_t left)
-{
-	struct com_sock *csk = com_sk(sk);
-	struct sock *peer = csk->peer;
-	struct com_sock *pc = com_sk(peer);
-	struct com_msg *msg;
-	size_t room, got = 0;
-	bool listed = false;
-
-	spin_lock(&pc->rx_lock);
-	msg = csk->tx_last;
-	if (!msg || pc->rx_closed)
-		goto out;
-	room = ((size_t)msg->nr_blocks << COM_BLOCK_SHIFT) - msg->len;
-	if (!room)
-		goto out;
-	pagefault_disable();
-	got = copy_from_iter(com_msg_data(d, msg) + msg->len,
-			     min(room, left), &m->msg_iter);
-	pagefault_enable();
-	msg->len += got;
-	listed = msg->listed;
-	if (listed) {
-		pc->rx_bytes += got;
-		pc->rx_seq += got;
-	}
-out:
-	spin_unlock(&pc->rx_lock);
-	if (got) {
-		csk->tx_seq += got;
-		atomic64_add(got, &d->stats.tx_bytes);
-		if (listed)
-			com_wake(peer, EPOLLIN | EPOLLRDNORM);
-	}
-	return got;
-}
-
-static int com_stream_sendmsg(struct socket *sock, struct msghdr *m,
-			      size_t len)
-{
-	struct sock *sk = sock->sk;
-	struct com_sock *csk = com_sk(sk);
-	struct com_domain *own, *d;
-	struct com_msg *msg;
-	struct com_sock *pc;
-	struct sock *peer;
-	size_t sent = 0, chunk;
-	long timeo;
-	int room, err = 0;
-
-	if (m->msg_flags & MSG_OOB)
-		return -EOPNOTSUPP;
-
-	lock_sock(sk);
-	timeo = sock_sndtimeo(sk, m->msg_flags & MSG_DONTWAIT);
-	own = com_own_domain(sock_net(sk));
-	err = com_stream_tx_error(sk);
-	while (!err && sent < len) {
-		err = com_stream_tx_error(sk);
-		if (err)
-			break;
-		peer = csk->peer;
-		pc = com_sk(peer);
-		/* the peer holds its namespace, which holds its domain */
-		d = com_own_domain(sock_net(peer));
-
-		if (len - sent < COM_BLOCK_SIZE) {
-			sent += com_stream_append(sk, d, m, len - sent);
-			if (sent == len)
-				break;
-		}
-		room = (int)com_conn_blocks - atomic_read(&pc->rx_blocks);
-		if (room <= 0) {
-			err = com_wait_for(sk, sk_sleep(sk), com_window_ready,
-					   NULL, &timeo);
-			continue;
-		}
-		chunk = min_t(size_t, len - sent,
-			      (size_t)min_t(unsigned int, room, com_msg_blocks)
-			      << COM_BLOCK_SHIFT);
-		err = com_msg_claim(d, DIV_ROUND_UP(chunk, COM_BLOCK_SIZE), 1,
-				    &msg);
-		if (err == -ENOSPC) {
-			err = com_wait_room(sk, d, &timeo);
-			continue;
-		}
-		if (err)
-			break;
-		chunk = min_t(size_t, chunk,
-			      (size_t)msg->nr_blocks << COM_BLOCK_SHIFT);
-		atomic_add(msg->nr_blocks, &pc->rx_blocks);
-		if (copy_from_iter(com_msg_data(d, msg), chunk,
-				   &m->msg_iter) != chunk) {
-			atomic_sub(msg->nr_blocks, &pc->rx_blocks);
-			com_msg_free(d, msg);
-			err = -EFAULT;
-			break;
-		}
-		msg->type = COM_MSG_STREAM;
-		msg->len = chunk;
-		msg->src_addr = own->addr;
-		msg->src_port = csk->port;
-		msg->dst_port = csk->peer_port;
-		sock_hold(peer);
-		msg->dst = peer;
-		csk->tx_seq += chunk;
-		sent += chunk;
-		/* open for appending until the reader has finished it; set
-		 * before the reader can see it
-		 */
-		spin_lock(&pc->rx_lock);
-		csk->tx_last = msg;
-		spin_unlock(&pc->rx_lock);
-		com_route(own, d, msg);
-	}
-	release_sock(sk);
-
-	if (sent)
-		return sent;
-	if (err == -EPIPE && !(m->msg_flags & MSG_NOSIGNAL))
-		send_sig(SIGPIPE, current, 0);
-	return err;
-}
-
-/*
- * Find the message holding the byte @skip bytes past what was read so far
- * (MSG_PEEK walks without consuming).  Caller holds rx_lock.
- */
-static struct com_msg *__com_rx_at(struct com_sock *csk, size_t skip,
-				   u32 *off)
-{
-	struct com_msg *msg;
-
-	list_for_each_entry(msg, &csk->rx_msgs, node) {
-		if (skip < msg->len - msg->off) {
-			*off = msg->off + skip;
-			return msg;
-		}
-		skip -= msg->len - msg->off;
-	}
-	return NULL;
-}
-
-static int com_stream_recvmsg(struct socket *sock, struct msghdr *m,
-			      size_t len, int flags)
-{
-	struct sock *sk = sock->sk;
-	struct com_sock *csk = com_sk(sk);
-	bool peek = flags & MSG_PEEK;
-	bool eof, rst, unlink;
-	struct com_domain *d;
-	struct com_msg *msg;
-	size_t copied = 0, n;
-	int target, err = 0;
-	long timeo;
-	u32 off;
-
-	if (flags & (MSG_OOB | MSG_ERRQUEUE))
-		return -EOPNOTSUPP;
-
-	lock_sock(sk);
-	if (sk->sk_state != TCP_ESTABLISHED) {
-		err = -ENOTCONN;
-		goto out;
-	}
-	d = com_own_domain(sock_net(sk));
-	target = sock_rcvlowat(sk, !peek && (flags & MSG_WAITALL), len);
-	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
-
-	while (copied < len) {
-		spin_lock(&csk->rx_lock);
-		msg = __com_rx_at(csk, peek ? copied : 0, &off);
-		eof = csk->peer_done && csk->rx_seq == csk->fin_seq;
-		rst = eof && csk->peer_rst;
-		spin_unlock(&csk->rx_lock);
-
-		if (msg) {
-			n = min_t(size_t, msg->len - off, len - copied);
-			if (copy_to_iter(com_msg_data(d, msg) + off, n,
-					 &m->msg_iter) != n) {
-				err = -EFAULT;
-				break;
-			}
-			copied += n;
-			if (peek)
-				continue;
-			spin_lock(&csk->rx_lock);
-			msg->off += n;
-			csk->rx_bytes -= n;
-			unlink = msg->off == msg->len;
-			if (unlink) {
-				list_del_init(&msg->node);
-				csk->rx_count--;
-				/* the writer may no longer append to it */
-				if (csk->peer && com_sk(csk->peer)->tx_last == msg)
-					com_sk(csk->peer)->tx_last = NULL;
-			}
-			spin_unlock(&csk->rx_lock);
-			if (unlink)
-				com_rx_done(sk, d, msg);
-			continue;
-		}
-		if (copied >= target)
-			break;
-		if (rst && !csk->rst_seen) {
-			csk->rst_seen = true;
-			err = -ECONNRESET;
-			break;
-		}
-		if (eof || (sk->sk_shutdown & RCV_SHUTDOWN))
-			break;
-		err = com_wait_for(sk, sk_sleep(sk), com_rx_ready, NULL,
-				   &timeo);
-		if (err)
-			break;
-	}
-out:
-	release_sock(sk);
-	return copied ? copied : err;
-}
-
-static __poll_t com_stream_poll(struct file *file, struct socket *sock,
-				poll_table *wait)
-{
-	struct sock *sk = sock->sk;
-	struct com_sock *csk = com_sk(sk);
-	unsigned char shutdown;
-	bool readable, eof, rst, snd_done;
-	struct com_domain *pd;
-	struct sock *peer;
-	__poll_t mask = 0;
-	int state;
-
-	sock_poll_wait(file, sock, wait);
-	state = READ_ONCE(sk->sk_state);
-	if (state == TCP_LISTEN)
-		return READ_ONCE(csk->accept_len) ? EPOLLIN | EPOLLRDNORM : 0;
-
-	shutdown = READ_ONCE(sk->sk_shutdown);
-	spin_lock(&csk->rx_lock);
-	readable = csk->rx_bytes > 0;
-	eof = csk->peer_done && csk->rx_seq == csk->fin_seq;
-	rst = eof && csk->peer_rst && !csk->rst_seen;
-	spin_unlock(&csk->rx_lock);
-
-	if (state != TCP_ESTABLISHED) {
-		/* as TCP: an unconnected socket is writable and hung up */
-		return EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
-	}
-	peer = READ_ONCE(csk->peer);
-	snd_done = (shutdown & SEND_SHUTDOWN) ||
-		   (peer && READ_ONCE(com_sk(peer)->rx_closed));
-	/* room in the peer's domain matters too: wait there as well; the
-	 * domain lives as long as the peer, which we hold until release,
-	 * and epoll drops its entries before release
-	 */
-	pd = peer ? com_own_domain(sock_net(peer)) : NULL;
-	if (pd)
-		poll_wait(file, &pd->space_wq, wait);
-
-	if (readable)
-		mask |= EPOLLIN | EPOLLRDNORM;
-	if (eof || (shutdown & RCV_SHUTDOWN))
-		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	if (rst)
-		mask |= EPOLLERR;
-	if ((eof || (shutdown & RCV_SHUTDOWN)) && snd_done)
-		mask |= EPOLLHUP;
-	if (snd_done ||
-	    (peer && pd && com_domain_has_room(pd, 1) &&
-	     atomic_read(&com_sk(peer)->rx_blocks) <=
-	     (int)com_conn_blocks / 2))
-		mask |= EPOLLOUT | EPOLLWRNORM;
-	return mask;
-}
-
-/* ---- SOCK_DGRAM -------------------------------------------------------- */
-
-static int com_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
-			     int len, int flags)
-{
-	struct sockaddr_com *a = (struct sockaddr_com *)uaddr;
-	struct sock *sk = sock->sk;
-	struct com_sock *csk = com_sk(sk);
-	struct com_domain *d;
-	__be32 addr;
-	int err;
-
-	if (len >= (int)sizeof(a->scom_family) &&
-	    a->scom_family == AF_UNSPEC) {
-		lock_sock(sk);
-		spin_lock(&csk->rx_lock);
-		csk->peer_addr = 0;
-		csk->peer_port = 0;
-		spin_unlock(&csk->rx_lock);
-		sock->state = SS_UNCONNECTED;
-		release_sock(sk);
-		return 0;
-	}
-	err = com_check_addr(uaddr, len);
-	if (err)
-		return err;
-	if (!a->scom_port)
-		return -EINVAL;
-
-	lock_sock(sk);
-	if (com_is_broadcast(a->scom_addr)) {
-		err = -EACCES;
-		if (!sock_flag(sk, SOCK_BROADCAST))
-			goto out;
-		err = -ENETUNREACH;
-		if (!com_own_domain(sock_net(sk)))
-			goto out;
-		addr = a->scom_addr;
-	} else {
-		err = com_resolve(sock_net(sk), a->scom_addr, &d);
-		if (err)
-			goto out;
-		addr = d->addr;
-		com_domain_put(d);
-	}
-	err = com_autobind(sk);
-	if (err)
-		goto out;
-	spin_lock(&csk->rx_lock);
-	csk->peer_addr = addr;
-	csk->peer_port = a->scom_port;
-	spin_unlock(&csk->rx_lock);
-	sock->state = SS_CONNECTED;
-out:
-	release_sock(sk);
-	return err;
-}
-
-struct com_dgram_tx {
-	struct sock *sk;
-	struct com_domain *own;
-	struct msghdr *m;
-	struct iov_iter from;	/* the data, copied once per domain */
-	size_t len;
-	__be16 port;
-	long timeo;
-	bool wait;
-};
-
-/* one datagram into domain @d: claim, copy, route */
-static int com_dgram_send_one(struct com_domain *d, void *arg)
-{
-	struct com_dgram_tx *tx = arg;
-	struct iov_iter from = tx->from;
-	unsigned int blocks = max_t(unsigned int, 1,
-				    DIV_ROUND_UP(tx->len, COM_BLOCK_SIZE));
-	struct com_msg *msg;
-	int err;
-
-	for (;;) {
-		err = com_msg_claim(d, blocks, blocks, &msg);
-		if (err != -ENOSPC || !tx->wait)
-			break;
-		err = com_wait_room(tx->sk, d, &tx->timeo);
-		if (err)
-			return err;
-	}
-	if (err == -ENOSPC) {
-		/* a broadcast does not wait: this domain misses it */
-		atomic64_inc(&d->stats.drops);
-		return 0;
-	}
-	if (err)
-		return err;
-	if (copy_from_iter(com_msg_data(d, msg), tx->len, &from) != tx->len) {
-		com_msg_free(d, msg);
-		return -EFAULT;
-	}
-	msg->type = COM_MSG_DGRAM;
-	msg->len = tx->len;
-	msg->src_addr = tx->own->addr;
-	msg->src_port = com_sk(tx->sk)->port;
-	msg->dst_port = tx->port;
-	err = com_route(tx->own, d, msg);
-	/* a domain that went away meanwhile just misses a broadcast */
-	return tx->wait ? err : 0;
-}
-
-static int com_dgram_sendmsg(struct socket *sock, struct msghdr *m,
-			     size_t len)
-{
-	DECLARE_SOCKADDR(struct sockaddr_com *, a, m->msg_name);
-	struct sock *sk = sock->sk;
-	struct com_sock *csk = com_sk(sk);
-	struct com_dgram_tx tx = { .sk = sk, .m = m, .len = len };
-	struct com_domain *d;
-	__be32 addr;
-	int err;
-
-	if (m->msg_flags & MSG_OOB)
-		return -EOPNOTSUPP;
-	if (a) {
-		err = com_check_addr(m->msg_name, m->msg_namelen);
-		if (err)
-			return err;
-		if (!a->scom_port)
-			return -EINVAL;
-	}
-	if (len > com_dgram_max())
-		return -EMSGSIZE;
-
-	lock_sock(sk);
-	err = -EPIPE;
-	if (sk->sk_shutdown & SEND_SHUTDOWN)
-		goto out;
-	if (a) {
-		addr = a->scom_addr;
-		tx.port = a->scom_port;
-	} else {
-		err = -EDESTADDRREQ;
-		if (!csk->peer_port)
-			goto out;
-		addr = csk->peer_addr;
-		tx.port = csk->peer_port;
-	}
-	tx.own = com_own_domain(sock_net(sk));
-	err = -ENETUNREACH;
-	if (!tx.own)
-		goto out;
-	err = com_autobind(sk);
-	if (err)
-		goto out;
-	tx.from = m->msg_iter;
-	tx.timeo = sock_sndtimeo(sk, m->msg_flags & MSG_DONTWAIT);
-
-	if (com_is_broadcast(addr)) {
-		err = -EACCES;
-		if (!sock_flag(sk, SOCK_BROADCAST))
-			goto out;
-		tx.wait = false;
-		err = com_for_each_domain(com_dgram_send_one, &tx);
-	} else {
-		err = com_resolve(sock_net(sk), addr, &d);
-		if (err)
-			goto out;
-		tx.wait = true;
-		err = com_dgram_send_one(d, &tx);
-		com_domain_put(d);
-	}
-	if (!err)
-		err = len;
-out:
-	release_sock(sk);
-	return err;
-}
-
-static int com_dgram_recvmsg(struct socket *sock, struct msghdr *m,
-			     size_t len, int flags)
-{
-	DECLARE_SOCKADDR(struct sockaddr_com *, a, m->msg_name);
-	struct sock *sk = sock->sk;
-	struct com_sock *csk = com_sk(sk);
-	bool peek = flags & MSG_PEEK;
-	struct com_domain *d;
-	struct com_msg *msg;
-	size_t n;
-	long timeo;
-	int err;
-
-	if (flags & (MSG_OOB | MSG_ERRQUEUE))
-		return -EOPNOTSUPP;
-
-	lock_sock(sk);
-	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
-	for (;;) {
-		spin_lock(&csk->rx_lock);
-		msg = list_first_entry_or_null(&csk->rx_msgs, struct com_msg,
-					       node);
-		if (msg && !peek) {
-			list_del_init(&msg->node);
-			csk->rx_bytes -= msg->len;
-			csk->rx_count--;
-		}
-		spin_unlock(&csk->rx_lock);
-		if (msg)
-			break;
-		err = 0;
-		if (sk->sk_shutdown & RCV_SHUTDOWN)
-			goto out;
-		err = com_wait_for(sk, sk_sleep(sk), com_rx_ready, NULL,
-				   &timeo);
-		if (err)
-			goto out;
-	}
-
-	d = com_own_domain(sock_net(sk));
-	n = min_t(size_t, len, msg->len);
-	err = n;
-	if (copy_to_iter(com_msg_data(d, msg), n, &m->msg_iter) != n)
-		err = -EFAULT;
-	if (err >= 0) {
-		if (n < msg->len)
-			m->msg_flags |= MSG_TRUNC;
-		if (flags & MSG_TRUNC)
-			err = msg->len;
-		if (a) {
-			memset(a, 0, sizeof(*a));
-			a->scom_family = com_family;
-			a->scom_addr = msg->src_addr;
-			a->scom_port = msg->src_port;
-			m->msg_namelen = sizeof(*a);
-		}
-	}
-	if (!peek)
-		com_rx_done(sk, d, msg);
-out:
-	release_sock(sk);
-	return err;
-}
-
-static __poll_t com_dgram_poll(struct file *file, struct socket *sock,
-			       poll_table *wait)
-{
-	struct sock *sk = sock->sk;
-	struct com_sock *csk = com_sk(sk);
-	unsigned char shutdown;
-	__poll_t mask = EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
-
-	sock_poll_wait(file, sock, wait);
-	shutdown = READ_ONCE(sk->sk_shutdown);
-	if (!list_empty_careful(&csk->rx_msgs))
-		mask |= EPOLLIN | EPOLLRDNORM;
-	if (shutdown & RCV_SHUTDOWN)
-		mask |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	if (shutdown == SHUTDOWN_MASK)
-		mask |= EPOLLHUP;
-	return mask;
-}
-
 /* ---- registration --------------------------------------------------------- */
-
-static const struct proto_ops com_stream_ops_template = {
-	.owner		= THIS_MODULE,
-	.release	= com_release,
-	.bind		= com_bind,
-	.connect	= com_stream_connect,
-	.socketpair	= sock_no_socketpair,
-	.accept		= com_accept,
-	.getname	= com_getname,
-	.poll		= com_stream_poll,
-	.ioctl		= com_ioctl,
-	.listen		= com_listen,
-	.shutdown	= com_shutdown,
-	.sendmsg	= com_stream_sendmsg,
-	.recvmsg	= com_stream_recvmsg,
-	.mmap		= sock_no_mmap,
-	.sendpage	= sock_no_sendpage,
-};
-
-static const struct proto_ops com_dgram_ops_template = {
-	.owner		= THIS_MODULE,
-	.release	= com_release,
-	.bind		= com_bind,
-	.connect	= com_dgram_connect,
-	.socketpair	= sock_no_socketpair,
-	.accept		= sock_no_accept,
-	.getname	= com_getname,
-	.poll		= com_dgram_poll,
-	.ioctl		= com_ioctl,
-	.listen		= sock_no_listen,
-	.shutdown	= com_shutdown,
-	.sendmsg	= com_dgram_sendmsg,
-	.recvmsg	= com_dgram_recvmsg,
-	.mmap		= sock_no_mmap,
-	.sendpage	= sock_no_sendpage,
-};
 
 static struct net_proto_family com_family_ops __ro_after_init = {
 	.create	= com_create,

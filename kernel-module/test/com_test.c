@@ -527,6 +527,50 @@ static int t_invalid_args(void)
 	return 0;
 }
 
+/* a full backlog: backlog + 1 connections wait, then connect waits too */
+static int t_backlog(void)
+{
+	struct sockaddr_com a;
+	uint16_t port;
+	int l, c1, c2, c3, s;
+	double t0;
+
+	l = com_listen_on(0, 0, &port);
+	CHECK(l >= 0);
+	a = com_sa(com_own_addr(), port);
+	c1 = com_connect_to(com_own_addr(), port);
+	CHECK(c1 >= 0);
+	c2 = com_sock(SOCK_STREAM);
+	CHECK(set_nonblock(c2) == 0);
+	CHECK_ERR(connect(c2, SA(a), sizeof(a)), EAGAIN);
+	CHECK(fcntl(c2, F_SETFL, 0) == 0);
+	CHECK(set_timeo(c2, SO_SNDTIMEO, 200) == 0);
+	t0 = now_sec();
+	CHECK_ERR(connect(c2, SA(a), sizeof(a)), ETIMEDOUT);
+	CHECK(now_sec() - t0 >= 0.15);
+	/* a blocked connect goes through once accept() makes room */
+	if (fork() == 0) {
+		usleep(200000);
+		s = accept(l, NULL, NULL);
+		_exit(s >= 0 ? 0 : 1);
+	}
+	c3 = com_sock(SOCK_STREAM);
+	CHECK(connect(c3, SA(a), sizeof(a)) == 0);
+	CHECK(wait(&s) > 0 && WIFEXITED(s) && WEXITSTATUS(s) == 0);
+	/* closing the listener resets what nobody accepted */
+	close(l);
+	{
+		char b;
+
+		CHECK_ERR(read(c3, &b, 1), ECONNRESET);
+		CHECK(read(c3, &b, 1) == 0);
+	}
+	close(c1);
+	close(c2);
+	close(c3);
+	return 0;
+}
+
 static int t_sysctl(void)
 {
 	int id = com_domain_id();
@@ -1122,6 +1166,7 @@ static void suite_local(void)
 	run("absent domain, bad network", t_absent_domain, 30);
 	run("bind rules", t_bind_rules, 30);
 	run("invalid arguments", t_invalid_args, 30);
+	run("backlog", t_backlog, 30);
 	run("domain id sysctl", t_sysctl, 30);
 	run("non-blocking mode and timeouts", t_nonblocking, 60);
 	run("poll/epoll/select readiness", t_poll, 60);
