@@ -3,7 +3,6 @@ package io.comsock.bridge;
 import static io.comsock.bridge.RegionLayout.*;
 
 import com.sun.jna.Memory;
-import com.sun.jna.Pointer;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.BindException;
@@ -70,10 +69,10 @@ public final class ComDomain implements Closeable {
     private final List<int[]> leakSuspects = new ArrayList<>();
     private final java.util.Queue<Peer> buried = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Thread daemon;
-    private final Pointer doorbell;
+    private final Doorbell doorbell;
     private volatile boolean stopping;
     /** Closes the domain when the JVM exits, so that peers see clean closes and the file goes. */
-    private final Thread shutdownHook = new Thread(this::closeQuietly, "comsock-exit");
+    private final Thread shutdownHook;
     private long lastTick;
 
     private ComDomain(ComConfig config, Region region) {
@@ -88,8 +87,21 @@ public final class ComDomain implements Closeable {
         for (int i = 0; i < config.slots; i++) {
             freeSlots.add(i);
         }
-        this.doorbell = Futex.unavailable() == null ? Futex.address(region.buf, H_DOORBELL) : null;
-        this.daemon = new Thread(this::daemonLoop, "comsock-daemon-" + config.domain);
+        this.doorbell = new Doorbell(region.buf, H_DOORBELL);
+        // plain classes rather than lambdas: an agent starting a JVM should not pay for the first
+        // invokedynamic bootstrap
+        this.daemon = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                daemonLoop();
+            }
+        }, "comsock-daemon-" + config.domain);
+        this.shutdownHook = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                closeQuietly();
+            }
+        }, "comsock-exit");
         this.daemon.setDaemon(true);
     }
 
@@ -243,7 +255,7 @@ public final class ComDomain implements Closeable {
         }
         ComConnection c = new ComConnection(this, slot, id, localPort, remoteDomain, remotePort, p);
         conns.set(slot, c);
-        open.incrementAndGet();
+        Region.I32.setRelease(region.buf, H_OPEN, open.incrementAndGet());
         return c;
     }
 
@@ -258,7 +270,7 @@ public final class ComDomain implements Closeable {
             synchronized (freeSlots) {
                 freeSlots.add(c.slot);
             }
-            open.decrementAndGet();
+            Region.I32.setRelease(region.buf, H_OPEN, open.decrementAndGet());
             if (c.ownsPort) {
                 releasePort(c.localPort);
             }
@@ -395,10 +407,7 @@ public final class ComDomain implements Closeable {
     void pollerExit() {
         int left = (int) Region.I32.getAndAdd(region.buf, H_POLLERS, -1) - 1;
         if (left == 0 && pending()) {
-            Region.I32.getAndAdd(region.buf, H_DOORBELL, 1);
-            if (doorbell != null) {
-                Futex.wake(doorbell, 1);
-            }
+            doorbell.ringLocal();
         }
     }
 
@@ -427,7 +436,11 @@ public final class ComDomain implements Closeable {
     }
 
     private void daemonLoop() {
-        Memory timespec = doorbell != null ? new Memory(16) : null;
+        Throwable noFutex = Doorbell.loadNative();
+        if (noFutex != null) {
+            System.err.println("comsock: futex wake-ups unavailable, the daemon polls every millisecond: " + noFutex);
+        }
+        Memory[] timespec = new Memory[1];
         int idle = 0;
         while (!stopping) {
             int n;
@@ -456,23 +469,13 @@ public final class ComDomain implements Closeable {
                 continue;
             }
             idle = 0;
-            int bell = (int) Region.I32.getVolatile(region.buf, H_DOORBELL);
+            int bell = doorbell.value();
             Region.I32.getAndAdd(region.buf, H_POLLERS, -1);
             if (!pending() && !stopping) {
-                // nothing to watch at all: sleep until a sender rings, using no CPU meanwhile
+                // nothing to watch at all (tick 0): sleep until a sender rings, using no CPU
                 long sleep = tick == 0 ? -1 : Math.max(0, tick - (System.nanoTime() - lastTick));
-                if (doorbell != null) {
-                    if (sleep >= 0) {
-                        timespec.setLong(0, sleep / 1_000_000_000L);
-                        timespec.setLong(8, sleep % 1_000_000_000L);
-                    }
-                    stats.sleeps.increment();
-                    Futex.await(doorbell, bell, sleep >= 0 ? timespec : null);
-                } else if (sleep < 0) {
-                    LockSupport.parkNanos(1_000_000L);
-                } else {
-                    LockSupport.parkNanos(Math.min(sleep, 1_000_000L));
-                }
+                stats.sleeps.increment();
+                doorbell.await(bell, sleep, timespec);
             }
             Region.I32.getAndAdd(region.buf, H_POLLERS, 1);
         }
@@ -858,22 +861,23 @@ public final class ComDomain implements Closeable {
             }
         }
         stopping = true;
-        if (Thread.currentThread() != shutdownHook) {
+        boolean exiting = Thread.currentThread() == shutdownHook;
+        if (!exiting) {
             try {
                 Runtime.getRuntime().removeShutdownHook(shutdownHook);
-            } catch (IllegalStateException exiting) {
-                // the JVM is already shutting down
+            } catch (IllegalStateException alreadyExiting) {
+                exiting = true;
             }
         }
-        Region.I32.getAndAdd(region.buf, H_DOORBELL, 1);
-        if (doorbell != null) {
-            Futex.wake(doorbell, 1);
-        }
+        doorbell.ringLocal();
         LockSupport.unpark(daemon);
-        try {
-            daemon.join(2000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!exiting) {
+            // at JVM exit the daemon simply ends with the JVM; otherwise wait for it to stop
+            try {
+                daemon.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         for (Peer p : peers.values()) {
             if (p.region != region) {

@@ -10,8 +10,11 @@ import java.net.NoRouteToHostException;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketImpl;
+import java.net.SocketOption;
 import java.net.SocketOptions;
+import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
+import java.util.Set;
 
 /**
  * A {@link SocketImpl} over com-socket: the piece that gives {@link ComSocket} and
@@ -304,6 +307,50 @@ public class ComSocketImpl extends SocketImpl {
             default:
                 throw new SocketException("Option " + optID + " is not supported by com-socket");
         }
+    }
+
+    private static final Set<SocketOption<?>> OPTIONS = Set.of(StandardSocketOptions.SO_KEEPALIVE,
+            StandardSocketOptions.SO_SNDBUF, StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_REUSEADDR,
+            StandardSocketOptions.SO_LINGER, StandardSocketOptions.TCP_NODELAY, StandardSocketOptions.IP_TOS);
+
+    @Override
+    protected Set<SocketOption<?>> supportedOptions() {
+        return OPTIONS;
+    }
+
+    @Override
+    protected <T> void setOption(SocketOption<T> name, T value) throws IOException {
+        int id = optionId(name);
+        if (id == SocketOptions.SO_LINGER && value instanceof Integer && (Integer) value < 0) {
+            setOption(id, Boolean.FALSE);
+        } else {
+            setOption(id, value);
+        }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    protected <T> T getOption(SocketOption<T> name) throws IOException {
+        return (T) getOption(optionId(name));
+    }
+
+    private static int optionId(SocketOption<?> name) {
+        if (name == StandardSocketOptions.SO_KEEPALIVE) {
+            return SocketOptions.SO_KEEPALIVE;
+        } else if (name == StandardSocketOptions.SO_SNDBUF) {
+            return SocketOptions.SO_SNDBUF;
+        } else if (name == StandardSocketOptions.SO_RCVBUF) {
+            return SocketOptions.SO_RCVBUF;
+        } else if (name == StandardSocketOptions.SO_REUSEADDR) {
+            return SocketOptions.SO_REUSEADDR;
+        } else if (name == StandardSocketOptions.SO_LINGER) {
+            return SocketOptions.SO_LINGER;
+        } else if (name == StandardSocketOptions.TCP_NODELAY) {
+            return SocketOptions.TCP_NODELAY;
+        } else if (name == StandardSocketOptions.IP_TOS) {
+            return SocketOptions.IP_TOS;
+        }
+        throw new UnsupportedOperationException("'" + name + "' is not supported by com-socket");
     }
 
     private ComConnection connected() throws SocketException {

@@ -2,7 +2,6 @@ package io.comsock.bridge;
 
 import static io.comsock.bridge.RegionLayout.*;
 
-import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
@@ -26,7 +25,7 @@ final class Peer {
     final ByteBuffer buf;
     private final RegionLayout layout;
     private final int laneOff;
-    private final Pointer doorbell;
+    private final Doorbell doorbell;
     private final ReentrantLock lock = new ReentrantLock();
     private long tail;
     private long cachedHead;
@@ -43,7 +42,7 @@ final class Peer {
         this.layout = region.layout;
         this.laneOff = layout.lane(lane);
         this.bitmap = new BlockBitmap(buf, layout);
-        this.doorbell = Futex.unavailable() == null ? Futex.address(buf, H_DOORBELL) : null;
+        this.doorbell = new Doorbell(buf, H_DOORBELL);
         this.tail = (long) Region.I64.getVolatile(buf, laneOff + L_TAIL);
         this.cachedHead = tail;
         this.hint = (lane * 7) & ((layout.blocks >>> 6) - 1);
@@ -147,10 +146,7 @@ final class Peer {
 
     /** The paper's IPI: wake the target's daemon. Only called when its status flag says idle. */
     private void ring() {
-        Region.I32.getAndAdd(buf, H_DOORBELL, 1);
-        if (doorbell != null) {
-            Futex.wake(doorbell, 1);
-        }
+        doorbell.ring();
         local.stats.wakeups.increment();
     }
 }

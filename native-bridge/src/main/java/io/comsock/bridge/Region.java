@@ -21,8 +21,8 @@ import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -40,7 +40,6 @@ final class Region implements AutoCloseable {
     static final VarHandle I32 = MethodHandles.byteBufferViewVarHandle(int[].class, ByteOrder.nativeOrder());
     static final VarHandle I64 = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     final Path path;
     final int domain;
@@ -91,7 +90,9 @@ final class Region implements AutoCloseable {
                 ch.write(ByteBuffer.allocate(1), layout.size - 1);
                 MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.size);
                 buf.order(ByteOrder.nativeOrder());
-                long identity = (RANDOM.nextLong() & ~0xFFL) | config.domain;
+                // an incarnation tag, not a secret: unique per process start is all it needs
+                long identity = ((ThreadLocalRandom.current().nextLong() ^ System.nanoTime() ^ (pid << 40)) & ~0xFFL)
+                        | config.domain;
                 if ((identity >>> 8) == 0) {
                     identity |= 1L << 8;
                 }

@@ -48,6 +48,8 @@ final class RegionLayout {
     static final int H_POLLERS = 256;      // u32
     // ---- cache line 5: lanes in use, one bit per lane
     static final int H_ACTIVE_LANES = 320; // u64
+    // ---- cache line 6: the owner's open connections (for status tools)
+    static final int H_OPEN = 384;         // u32
     static final int HEADER_SIZE = 4096;
 
     static final int STATE_CREATING = 0;

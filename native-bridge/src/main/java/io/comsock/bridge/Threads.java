@@ -5,7 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 
 /** Thread facts that differ between Java 17 and 21+, looked up once. */
-final class Threads {
+public final class Threads {
     private static final MethodHandle IS_VIRTUAL = lookupIsVirtual();
 
     private Threads() {
@@ -20,7 +20,7 @@ final class Threads {
     }
 
     /** True for a virtual thread (Java 21+); always false on Java 17. */
-    static boolean isVirtual(Thread t) {
+    public static boolean isVirtual(Thread t) {
         if (IS_VIRTUAL == null) {
             return false;
         }

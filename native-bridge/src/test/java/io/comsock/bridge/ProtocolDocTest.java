@@ -28,7 +28,7 @@ class ProtocolDocTest {
             assertEquals(f.getInt(null), Integer.parseInt(m.group(2)), m.group(1) + " in " + doc);
             checked++;
         }
-        // header 17, slot 4, lane 3, descriptor 7, types 9
-        assertEquals(40, checked, "rows found in " + doc);
+        // header 18, slot 4, lane 3, descriptor 7, types 9
+        assertEquals(41, checked, "rows found in " + doc);
     }
 }

@@ -1,0 +1,112 @@
+package io.comsock.agent.core;
+
+import io.comsock.bridge.ComAddress;
+import java.lang.instrument.Instrumentation;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.util.HashMap;
+import java.util.Map;
+import javax.management.ObjectName;
+
+/**
+ * The running agent: its configuration, its transport, its counters. Started once per JVM by the
+ * launcher (from {@code premain} or {@code agentmain}), inside the agent's own class loader.
+ */
+public final class AgentRuntime {
+    private static volatile AgentRuntime current;
+
+    final AgentConfig config;
+    final Provider provider;
+    final Stats stats;
+    private final InetAddress domainAddress;
+
+    private AgentRuntime(AgentConfig config, Provider provider) {
+        this.config = config;
+        this.provider = provider;
+        this.stats = new Stats(config.domain, provider.name());
+        this.domainAddress = ComAddress.addressOf(config.domain);
+    }
+
+    static AgentRuntime current() {
+        return current;
+    }
+
+    InetAddress domainAddress() {
+        return domainAddress;
+    }
+
+    /**
+     * Starts the agent. Idempotent: a second start (say, a second attach) only says so.
+     *
+     * @throws ConfigException for a configuration that cannot run; nothing has been changed then
+     */
+    public static synchronized void start(String agentArgs, Instrumentation inst, boolean attached) throws Exception {
+        long t0 = System.nanoTime();
+        Map<String, String> props = new HashMap<>();
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("comsock.")) {
+                props.put(name, System.getProperty(name));
+            }
+        }
+        AgentConfig config = AgentConfig.load(agentArgs, props, System.getenv());
+        Log.setLevel(config.log);
+        if (!config.enabled) {
+            Log.info("disabled (enabled=false): every socket stays on TCP");
+            return;
+        }
+        if (current != null) {
+            Log.info("already running as domain " + current.config.domain + "; arguments '" + agentArgs + "' ignored");
+            return;
+        }
+        long t1 = System.nanoTime();
+        Provider provider = Provider.open(config);
+        long t2 = System.nanoTime();
+        AgentRuntime rt = new AgentRuntime(config, provider);
+        current = rt;
+        SocketHook.install(new Wrapper(rt));
+        long t3 = System.nanoTime();
+        SocketImplPatcher.patch(inst);
+        long t4 = System.nanoTime();
+        Log.debug(String.format(java.util.Locale.ROOT, "start-up: configuration %.1f ms, transport %.1f ms, hook %.1f ms,"
+                + " patch %.1f ms", (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6));
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        Log.info("domain " + config.domain + " (" + rt.domainAddress.getHostAddress() + ") on provider "
+                + provider.name() + (attached ? ", attached to a running JVM" : "") + "; started in " + ms + " ms"
+                + "; settings " + config.sources);
+        registerMBeanLater(rt.stats);
+    }
+
+    /** What the hook calls for each new JDK socket implementation (a class, not a lambda: see above). */
+    private static final class Wrapper implements java.util.function.BiFunction<java.net.SocketImpl, Boolean, java.net.SocketImpl> {
+        private final AgentRuntime rt;
+
+        Wrapper(AgentRuntime rt) {
+            this.rt = rt;
+        }
+
+        @Override
+        public java.net.SocketImpl apply(java.net.SocketImpl platform, Boolean server) {
+            return new RoutingSocketImpl(rt, platform, server);
+        }
+    }
+
+    /** Registers the MXBean off the start-up path: creating the platform MBean server is slow. */
+    private static void registerMBeanLater(Stats stats) {
+        Thread t = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    // later than start-up, so the application's own start does not compete with it
+                    Thread.sleep(1000);
+                    ManagementFactory.getPlatformMBeanServer().registerMBean(stats, new ObjectName("io.comsock:type=Agent"));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (Exception | LinkageError e) {
+                    Log.info("the JMX counters are not available: " + e);
+                }
+            }
+        }, "comsock-jmx");
+        t.setDaemon(true);
+        t.start();
+    }
+}

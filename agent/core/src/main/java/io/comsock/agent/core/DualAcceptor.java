@@ -1,0 +1,169 @@
+package io.comsock.agent.core;
+
+import io.comsock.bridge.Threads;
+import java.io.IOException;
+import java.net.SocketImpl;
+import java.util.ArrayDeque;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Accepts on a TCP listener and a com-socket listener at once, for a server socket bound to the
+ * wildcard address. Two daemon threads accept (one per transport, each blocked in its own
+ * accept) into one queue of at most {@code backlog} connections, from which
+ * {@code ServerSocket.accept} takes in arrival order, with its {@code SO_TIMEOUT}. Waiting on the
+ * queue parks, so a virtual thread in {@code accept} does not pin its carrier.
+ */
+final class DualAcceptor {
+    private final SocketImpl tcp;
+    private final SocketImpl com;
+    private final int capacity;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition ready = lock.newCondition();
+    private final Condition room = lock.newCondition();
+    private final ArrayDeque<SocketImpl> queue = new ArrayDeque<>();
+    private final Map<SocketImpl, Boolean> fromCom = new IdentityHashMap<>();
+    private IOException failure;
+    private volatile boolean closed;
+
+    DualAcceptor(SocketImpl tcp, SocketImpl com, int backlog, int port) {
+        this.tcp = tcp;
+        this.com = com;
+        this.capacity = Math.max(1, backlog <= 0 ? 50 : backlog);
+        start("tcp", port, this::acceptTcp);
+        start("com", port, this::acceptCom);
+    }
+
+    private interface Acceptor {
+        SocketImpl acceptOne() throws IOException;
+    }
+
+    private void start(String kind, int port, Acceptor a) {
+        Thread t = new Thread(() -> loop(a, kind.equals("com")), "comsock-accept-" + kind + "-" + port);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private SocketImpl acceptTcp() throws IOException {
+        SocketImpl s = Impls.newPlatform(false);
+        Impls.accept(tcp, s);
+        return s;
+    }
+
+    private SocketImpl acceptCom() throws IOException {
+        SocketImpl s = AgentRuntime.current().provider.newSocketImpl();
+        Impls.create(s, true);
+        Impls.accept(com, s);
+        return s;
+    }
+
+    private void loop(Acceptor a, boolean isCom) {
+        while (!closed) {
+            SocketImpl s;
+            try {
+                s = a.acceptOne();
+            } catch (IOException e) {
+                if (!closed) {
+                    lock.lock();
+                    try {
+                        failure = e;
+                        ready.signalAll();
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+                return;
+            }
+            lock.lock();
+            try {
+                while (queue.size() >= capacity && !closed) {
+                    room.awaitUninterruptibly();
+                }
+                if (closed) {
+                    Impls.closeQuietly(s);
+                    return;
+                }
+                queue.add(s);
+                if (isCom) {
+                    fromCom.put(s, Boolean.TRUE);
+                }
+                ready.signal();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /** The next accepted connection, or null after {@code timeoutMillis} (0: no limit). */
+    SocketImpl take(int timeoutMillis) throws IOException {
+        long deadline = timeoutMillis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis) : 0;
+        boolean interrupted = false;
+        lock.lock();
+        try {
+            while (queue.isEmpty()) {
+                if (closed) {
+                    throw new java.net.SocketException("Socket closed");
+                }
+                if (failure != null) {
+                    throw failure;
+                }
+                try {
+                    if (deadline == 0) {
+                        ready.await();
+                    } else {
+                        long left = deadline - System.nanoTime();
+                        if (left <= 0) {
+                            return null;
+                        }
+                        ready.awaitNanos(left);
+                    }
+                } catch (InterruptedException e) {
+                    // as the JDK: a virtual thread's accept ends (ServerSocket then closes itself),
+                    // a platform thread's goes on and keeps its interrupt status
+                    if (Threads.isVirtual(Thread.currentThread())) {
+                        Thread.currentThread().interrupt();
+                        throw new java.io.InterruptedIOException("Closed by interrupt");
+                    }
+                    interrupted = true;
+                }
+            }
+            room.signal();
+            return queue.poll();
+        } finally {
+            lock.unlock();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** True if {@code s} came from the com-socket listener (and forgets it). */
+    boolean isCom(SocketImpl s) {
+        lock.lock();
+        try {
+            return fromCom.remove(s) != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void close() {
+        lock.lock();
+        try {
+            closed = true;
+            ready.signalAll();
+            room.signalAll();
+            for (SocketImpl s; (s = queue.poll()) != null; ) {
+                Impls.closeQuietly(s);
+            }
+            fromCom.clear();
+        } finally {
+            lock.unlock();
+        }
+        Impls.closeQuietly(tcp);
+        Impls.closeQuietly(com);
+    }
+}

@@ -1,0 +1,176 @@
+package io.comsock.agent;
+
+import com.sun.tools.attach.VirtualMachine;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.instrument.Instrumentation;
+import java.lang.reflect.InvocationTargetException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The agent's entry points, and the only classes of it on the application's class path.
+ *
+ * <p>Everything else (the routing, the transport, Byte Buddy relocated, JNA) sits in a jar nested
+ * inside this one, which only the agent's own class loader reads: the application never sees a
+ * class of it, so it can bring its own Byte Buddy or JNA at any version. JNA cannot be relocated
+ * (its native stub is bound to the names {@code com.sun.jna.*}), which is why the isolation is by
+ * class loader. One tiny generated class, {@code java.net.ComsockSocketHook}, is defined inside
+ * {@code java.base} so that the JDK's patched {@code SocketImpl} can reach the agent.
+ *
+ * <pre>
+ * java -javaagent:comsock-agent.jar=domain=3 -jar app.jar      start an application as domain 3
+ * java -jar comsock-agent.jar status [dir]                     list the live domains
+ * java -jar comsock-agent.jar attach PID domain=3[,key=value]  load the agent into a running JVM
+ * </pre>
+ */
+public final class Agent {
+    private static final String CORE = "comsock-agent-core.jar";
+    private static boolean started;
+
+    private Agent() {
+    }
+
+    public static void premain(String args, Instrumentation inst) {
+        String problem = start(args, inst, false);
+        if (problem != null) {
+            // bad configuration stops the JVM before main runs, with one line that says why
+            System.err.println("comsock: " + problem);
+            System.err.flush();
+            Runtime.getRuntime().halt(1);
+        }
+    }
+
+    public static void agentmain(String args, Instrumentation inst) {
+        String problem = start(args, inst, true);
+        if (problem != null) {
+            System.err.println("comsock: " + problem);
+            // the attaching tool reports this; the running application is left as it was
+            throw new IllegalArgumentException(problem);
+        }
+    }
+
+    /** Starts the agent once; returns null, or the one-line reason it cannot run. */
+    private static synchronized String start(String args, Instrumentation inst, boolean attached) {
+        if (started) {
+            return null;
+        }
+        try {
+            ClassLoader core = coreLoader(inst);
+            Class<?> runtime = core.loadClass("io.comsock.agent.core.AgentRuntime");
+            runtime.getMethod("start", String.class, Instrumentation.class, boolean.class).invoke(null, args, inst, attached);
+            started = true;
+            return null;
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause != null && cause.getClass().getName().equals("io.comsock.agent.core.ConfigException")) {
+                return cause.getMessage();
+            }
+            return "the agent could not start: " + cause;
+        } catch (Throwable t) {
+            return "the agent could not start: " + t;
+        }
+    }
+
+    /**
+     * The agent's own class loader over the nested jar (extracted once per content into a
+     * per-user directory). With {@code inst}, also opens to the loader what the routing
+     * implementation needs of {@code java.base}.
+     */
+    static ClassLoader coreLoader(Instrumentation inst) throws IOException {
+        // the extracted copy is named after the agent jar's size and time, so a start normally
+        // reads nothing of the nested jar; it is written only when missing
+        URL self = Agent.class.getProtectionDomain().getCodeSource().getLocation();
+        Path agentJar;
+        try {
+            agentJar = Paths.get(self.toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IOException("cannot locate the agent jar from " + self, e);
+        }
+        String tag = Long.toHexString(Files.size(agentJar)) + "-" + Long.toHexString(Files.getLastModifiedTime(agentJar).toMillis());
+        Path coreJar = cacheDir().resolve("core-" + tag + ".jar");
+        if (!Files.isRegularFile(coreJar)) {
+            try (InputStream in = Agent.class.getResourceAsStream(CORE)) {
+                if (in == null) {
+                    throw new IOException(CORE + " is missing from the agent jar " + agentJar);
+                }
+                materialize(coreJar, in.readAllBytes());
+            }
+        }
+        URLClassLoader loader = new URLClassLoader("comsock-agent", new URL[] {coreJar.toUri().toURL()},
+                ClassLoader.getPlatformClassLoader());
+        if (inst != null) {
+            Module agent = loader.getUnnamedModule();
+            // the agent implements sun.net.PlatformSocketImpl, builds the JDK's NioSocketImpl,
+            // calls SocketImpl's protected methods on other instances, and defines its hook class
+            // in java.net
+            inst.redefineModule(Object.class.getModule(), Set.of(),
+                    Map.of("sun.net", Set.of(agent), "sun.nio.ch", Set.of(agent)),
+                    Map.of("java.net", Set.of(agent)), Set.of(), Map.of());
+        }
+        return loader;
+    }
+
+    private static Path cacheDir() throws IOException {
+        Path dir = Paths.get(System.getProperty("java.io.tmpdir"), "comsock-agent-" + System.getProperty("user.name", "user"));
+        try {
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (java.nio.file.FileAlreadyExistsException exists) {
+            // made by an earlier run: used only if it is ours and private (checked below)
+        }
+        try {
+            // our uid is the owner of /proc/self; comparing numbers needs no user database lookup
+            Object me = Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
+            if (!Files.isSymbolicLink(dir) && Files.isDirectory(dir) && me.equals(Files.getAttribute(dir, "unix:uid"))
+                    && Files.getPosixFilePermissions(dir).equals(PosixFilePermissions.fromString("rwx------"))) {
+                return dir;
+            }
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException notUnix) {
+            // fall back to a fresh private directory
+        }
+        return Files.createTempDirectory("comsock-agent");
+    }
+
+    /** Writes {@code bytes} to {@code target} atomically. */
+    private static Path materialize(Path target, byte[] bytes) throws IOException {
+        Path tmp = Files.createTempFile(target.getParent(), "part", ".tmp");
+        Files.write(tmp, bytes);
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return target;
+    }
+
+    /** {@code status [dir]}, {@code attach PID ARGS}. */
+    public static void main(String[] args) throws Exception {
+        if (args.length >= 1 && args[0].equals("status")) {
+            ClassLoader core = coreLoader(null);
+            Object rc = core.loadClass("io.comsock.agent.core.StatusCommand")
+                    .getMethod("run", String[].class, java.io.PrintStream.class).invoke(null, args, System.out);
+            System.exit((Integer) rc);
+        }
+        if (args.length >= 2 && args[0].equals("attach")) {
+            String jar = new File(Agent.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getPath();
+            VirtualMachine vm = VirtualMachine.attach(args[1]);
+            try {
+                vm.loadAgent(jar, args.length > 2 ? args[2] : "");
+            } finally {
+                vm.detach();
+            }
+            System.out.println("comsock: agent loaded into process " + args[1]);
+            return;
+        }
+        OutputStream err = System.err;
+        err.write(("usage: java -jar comsock-agent.jar status [dir]\n"
+                + "       java -jar comsock-agent.jar attach PID domain=N[,key=value...]\n"
+                + "       java -javaagent:comsock-agent.jar=domain=N[,key=value...] ...\n").getBytes());
+        System.exit(2);
+    }
+}

@@ -1,0 +1,136 @@
+package io.comsock.agent;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Another JVM running an unmodified program, with or without the agent; its output is kept. */
+final class Jvm implements AutoCloseable {
+    static final String JAVA = ProcessHandle.current().info().command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    static final String AGENT = System.getProperty("comsock.agent.jar");
+
+    final Process process;
+    private final List<String> out = Collections.synchronizedList(new ArrayList<>());
+    private final List<String> err = Collections.synchronizedList(new ArrayList<>());
+
+    private Jvm(Process p) {
+        this.process = p;
+        pump(p.getInputStream(), out);
+        pump(p.getErrorStream(), err);
+    }
+
+    /**
+     * Starts {@code main} with the test classes; {@code agentArgs} null means without the agent.
+     * {@code jvmArgs} come before the class name.
+     */
+    static Jvm start(String agentArgs, List<String> jvmArgs, Map<String, String> env, String main, String... args)
+            throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(JAVA);
+        if (agentArgs != null) {
+            cmd.add("-javaagent:" + AGENT + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
+        }
+        cmd.addAll(jvmArgs);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(main);
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().keySet().removeIf(k -> k.startsWith("COMSOCK_"));
+        pb.environment().putAll(env);
+        return new Jvm(pb.start());
+    }
+
+    /** Runs the agent jar itself: {@code java -jar comsock-agent.jar args}. */
+    static Jvm agentJar(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(JAVA, "-jar", AGENT));
+        cmd.addAll(List.of(args));
+        return new Jvm(new ProcessBuilder(cmd).start());
+    }
+
+    static Jvm start(String agentArgs, String main, String... args) throws IOException {
+        return start(agentArgs, List.of(), Map.of(), main, args);
+    }
+
+    private static void pump(java.io.InputStream in, List<String> sink) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in))) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    sink.add(line);
+                }
+            } catch (IOException e) {
+                sink.add("IO " + e);
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The first stdout line starting with {@code prefix} (the rest of it), waiting up to 30 s. */
+    String await(String prefix) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            synchronized (out) {
+                for (String line : out) {
+                    if (line.startsWith(prefix)) {
+                        return line.substring(prefix.length());
+                    }
+                }
+            }
+            if (!process.isAlive()) {
+                Thread.sleep(50); // let the pump read the last lines
+                synchronized (out) {
+                    for (String line : out) {
+                        if (line.startsWith(prefix)) {
+                            return line.substring(prefix.length());
+                        }
+                    }
+                }
+                throw new AssertionError("exited (" + process.exitValue() + ") before '" + prefix + "'; out=" + out + " err=" + err);
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no '" + prefix + "' within 30 s; out=" + out + " err=" + err);
+    }
+
+    /** Waits for the exit; returns the exit code. */
+    int exit() throws InterruptedException {
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            throw new AssertionError("still running after 30 s; out=" + out + " err=" + err);
+        }
+        Thread.sleep(50);
+        return process.exitValue();
+    }
+
+    void send(String line) throws IOException {
+        OutputStream o = process.getOutputStream();
+        o.write((line + "\n").getBytes());
+        o.flush();
+    }
+
+    List<String> out() {
+        synchronized (out) {
+            return new ArrayList<>(out);
+        }
+    }
+
+    List<String> err() {
+        synchronized (err) {
+            return new ArrayList<>(err);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+}
