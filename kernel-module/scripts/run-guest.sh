@@ -60,7 +60,7 @@ log=$build/guest-$mode.log
 echo "kernel-module: booting the guest ($mode), log in $log"
 status=0
 # shellcheck disable=SC2086
-timeout 1500 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 \
+timeout "${COMSOCK_GUEST_TIMEOUT:-540}" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 \
 	-m 1G -nographic -nic none -no-reboot $bios \
 	-kernel "$build/vmlinux-$kver" -initrd "$build/initramfs.cpio" \
 	-append "console=ttyS0 quiet panic=-1 slub_debug=FZP comtest=$mode" \

@@ -618,6 +618,26 @@ static int t_nonblocking(void)
 	printf("#   window: %zd bytes in flight\n", total);
 	CHECK(total > 0);
 	CHECK_ERR(send(c, buf, 1, MSG_DONTWAIT), EAGAIN);
+	{
+		struct pollfd p = { .fd = c, .events = POLLOUT };
+
+		/* not writable until the reader frees half the window */
+		CHECK(poll(&p, 1, 0) == 0);
+		if (fork() == 0) {
+			ssize_t r, left = total;
+
+			usleep(100000);
+			while (left > 0 && (r = read(s, buf, left)) > 0)
+				left -= r;
+			_exit(left ? 1 : 0);
+		}
+		CHECK(poll(&p, 1, 5000) == 1 && (p.revents & POLLOUT));
+		CHECK(wait(&e) > 0 && WIFEXITED(e) && WEXITSTATUS(e) == 0);
+		total = 0;
+		while ((n = write(c, buf, 1 << 20)) > 0)
+			total += n;
+		CHECK(errno == EAGAIN);
+	}
 
 	/* SO_SNDTIMEO on a blocking socket with a full window */
 	CHECK(fcntl(c, F_SETFL, 0) == 0);
@@ -1143,6 +1163,142 @@ static int t_proc(void)
 	return 0;
 }
 
+/*
+ * Random calls with random arguments on sockets in random states: each
+ * must succeed or fail with an errno this family documents; the kernel
+ * log is checked after the suite.
+ */
+static int t_random_calls(void)
+{
+	static const int ok_errno[] = {
+		EINVAL, EAFNOSUPPORT, EADDRINUSE, EADDRNOTAVAIL, ECONNREFUSED,
+		EHOSTUNREACH, ENETUNREACH, EISCONN, ENOTCONN, EPIPE,
+		ECONNRESET, EAGAIN, EOPNOTSUPP, EMSGSIZE, EACCES, EFAULT,
+		EDESTADDRREQ, EALREADY, ETIMEDOUT, ENOTTY, ENOPROTOOPT,
+		EBADF,
+	};
+	uint64_t x = 0x2545f4914f6cdd1dULL;
+	struct sockaddr_com a;
+	char buf[256];
+	int fds[8], i, k, r, fd;
+	socklen_t len;
+	uint16_t port;
+	int l = com_listen_on(0, 4, &port);
+
+	CHECK(l >= 0);
+	CHECK(set_nonblock(l) == 0);
+	for (i = 0; i < 8; i++) {
+		fds[i] = com_sock(i & 1 ? SOCK_DGRAM : SOCK_STREAM);
+		CHECK(fds[i] >= 0);
+		CHECK(set_nonblock(fds[i]) == 0);
+	}
+	for (k = 0; k < 3000; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		fd = fds[x % 8];
+		memset(&a, 0, sizeof(a));
+		a.scom_family = (x >> 8) % 4 ? com_af : (int)((x >> 16) % 50);
+		switch ((x >> 20) % 4) {
+		case 0:
+			a.scom_addr = htonl(com_own_addr());
+			break;
+		case 1:
+			a.scom_addr = htonl(COM_ADDR((x >> 24) % 256));
+			break;
+		case 2:
+			a.scom_addr = htonl(COM_ADDR_BROADCAST);
+			break;
+		default:
+			a.scom_addr = (uint32_t)(x >> 32);
+		}
+		a.scom_port = (x >> 28) % 3 ? htons(port) : (uint16_t)(x >> 40);
+		if ((x >> 44) % 16 == 0)
+			a.scom_zero[(x >> 48) % 8] = 1;
+		len = (x >> 52) % 5 ? sizeof(a) : (x >> 56) % 32;
+		errno = 0;
+		switch ((x >> 3) % 12) {
+		case 0:
+			r = bind(fd, SA(a), len);
+			break;
+		case 1:
+			r = connect(fd, SA(a), len);
+			break;
+		case 2:
+			r = listen(fd, (int)(x >> 33) % 8);
+			break;
+		case 3:
+			r = accept4(fd, NULL, NULL, SOCK_NONBLOCK);
+			if (r >= 0)
+				close(r);
+			r = r < 0 ? -1 : 0;
+			break;
+		case 4:
+			r = sendto(fd, buf, (x >> 34) % sizeof(buf),
+				   MSG_DONTWAIT | MSG_NOSIGNAL |
+				   ((x >> 45) % 8 ? 0 : MSG_OOB), SA(a), len);
+			r = r < 0 ? -1 : 0;
+			break;
+		case 5:
+			r = recv(fd, buf, (x >> 34) % sizeof(buf),
+				 MSG_DONTWAIT | ((x >> 45) % 2 ? MSG_PEEK : 0));
+			r = r < 0 ? -1 : 0;
+			break;
+		case 6:
+			r = shutdown(fd, (x >> 35) % 4);
+			break;
+		case 7:
+			len = (x >> 36) % 32;
+			r = getpeername(fd, SA(a), &len);
+			break;
+		case 8:
+			len = (x >> 36) % 32;
+			r = getsockname(fd, SA(a), &len);
+			break;
+		case 9: {
+			int v = (x >> 37) % 2;
+
+			r = setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &v,
+				       sizeof(v));
+			break;
+		}
+		case 10: {
+			struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+
+			r = poll(&p, 1, 0) < 0 ? -1 : 0;
+			break;
+		}
+		default:
+			/* start over with a fresh socket */
+			close(fd);
+			fd = com_sock((x >> 38) % 2 ? SOCK_DGRAM : SOCK_STREAM);
+			CHECK(fd >= 0);
+			CHECK(set_nonblock(fd) == 0);
+			fds[x % 8] = fd;
+			r = 0;
+		}
+		if (r < 0) {
+			size_t j;
+
+			for (j = 0; j < sizeof(ok_errno) / sizeof(ok_errno[0]); j++)
+				if (errno == ok_errno[j])
+					break;
+			if (j == sizeof(ok_errno) / sizeof(ok_errno[0]))
+				FAIL("call %d (kind %d): unexpected errno %d %s",
+				     k, (int)((x >> 3) % 12), errno,
+				     strerror(errno));
+		}
+		/* accept what the random connects queued, so they drain */
+		r = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+		if (r >= 0)
+			close(r);
+	}
+	for (i = 0; i < 8; i++)
+		close(fds[i]);
+	close(l);
+	return 0;
+}
+
 /* run last in a suite: every block and descriptor came back */
 static int t_no_leak(void)
 {
@@ -1178,6 +1334,7 @@ static void suite_local(void)
 	run("256 MB with crc32c, 1 B..512 KB writes", t_bulk_local, 300);
 	run("datagrams", t_dgram, 60);
 	run("/proc/net/comsock", t_proc, 30);
+	run("3000 random calls: documented errors only", t_random_calls, 60);
 	run("no blocks leaked", t_no_leak, 30);
 }
 
