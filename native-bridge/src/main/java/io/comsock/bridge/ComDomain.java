@@ -4,6 +4,7 @@ import static io.comsock.bridge.RegionLayout.*;
 
 import com.sun.jna.Memory;
 import java.io.Closeable;
+import java.lang.invoke.VarHandle;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -113,7 +114,8 @@ public final class ComDomain implements Closeable {
      */
     public static ComDomain open(ComConfig config) throws IOException {
         ComDomain d = new ComDomain(config, Region.create(config));
-        Region.I32.setVolatile(d.region.buf, H_POLLERS, 1);
+        d.region.buf.putInt(H_POLLERS, 1); // the daemon counts as a poller until it sleeps
+        VarHandle.fullFence();
         d.daemon.start();
         Runtime.getRuntime().addShutdownHook(d.shutdownHook);
         return d;

@@ -108,8 +108,11 @@ final class Region implements AutoCloseable {
                 buf.putInt(H_SLOTS, layout.slots);
                 buf.putInt(H_WINDOW, layout.window);
                 buf.putLong(H_SIZE, layout.size);
-                I64.setRelease(buf, H_HEARTBEAT, System.currentTimeMillis());
-                I32.setRelease(buf, H_STATE, STATE_READY);
+                buf.putLong(H_HEARTBEAT, System.currentTimeMillis());
+                // plain stores and a fence: no VarHandle linkage on the start-up path; the file is
+                // published by the link below, after this fence, anyway
+                VarHandle.releaseFence();
+                buf.putInt(H_STATE, STATE_READY);
                 try {
                     // a hard link publishes the finished file atomically and fails if another
                     // process published one first

@@ -218,6 +218,65 @@ class ComSocketTest {
         }
     }
 
+    @Test
+    void interruptingAVirtualThreadClosesItsSocketAsTheJdkDoes() throws Exception {
+        Method ofVirtual;
+        try {
+            ofVirtual = Thread.class.getMethod("ofVirtual");
+        } catch (NoSuchMethodException java17) {
+            Assumptions.abort("virtual threads need Java 21+");
+            return;
+        }
+        try (ServerSocket ss = new ComServerSocket(server, 8087, 5)) {
+            Socket c = new ComSocket(client, ip("192.168.0.5"), 8087);
+            try (Socket s = ss.accept()) {
+                Throwable[] failure = new Throwable[1];
+                Object builder = ofVirtual.invoke(null);
+                Thread reader = (Thread) Class.forName("java.lang.Thread$Builder").getMethod("unstarted", Runnable.class)
+                        .invoke(builder, (Runnable) () -> {
+                            try {
+                                c.getInputStream().read();
+                            } catch (Throwable t) {
+                                failure[0] = t;
+                            }
+                        });
+                reader.start();
+                awaitParked(reader);
+                reader.interrupt();
+                reader.join(5000);
+                assertInstanceOf(SocketException.class, failure[0]);
+                assertEquals("Closed by interrupt", failure[0].getMessage());
+                assertEquals(-1, s.getInputStream().read(), "the interrupt closed the socket: the peer sees end of stream");
+            }
+        }
+    }
+
+    @Test
+    void interruptingAPlatformThreadLeavesTheReadWaitingAndKeepsTheStatus() throws Exception {
+        try (ServerSocket ss = new ComServerSocket(server, 8088, 5);
+                Socket c = new ComSocket(client, ip("192.168.0.5"), 8088);
+                Socket s = ss.accept()) {
+            int[] got = {-2};
+            boolean[] stillInterrupted = new boolean[1];
+            Thread reader = new Thread(() -> {
+                try {
+                    got[0] = c.getInputStream().read();
+                    stillInterrupted[0] = Thread.currentThread().isInterrupted();
+                } catch (IOException e) {
+                    got[0] = -3;
+                }
+            });
+            reader.start();
+            awaitParked(reader);
+            reader.interrupt();
+            awaitParked(reader);
+            s.getOutputStream().write(7);
+            reader.join(5000);
+            assertEquals(7, got[0], "the read went on after the interrupt");
+            assertTrue(stillInterrupted[0], "the interrupt status is kept");
+        }
+    }
+
     /** Waits until {@code t} is parked, so that the close meets a reader that really waits. */
     static void awaitParked(Thread t) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);

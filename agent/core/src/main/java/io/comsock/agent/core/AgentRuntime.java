@@ -59,16 +59,28 @@ public final class AgentRuntime {
             return;
         }
         long t1 = System.nanoTime();
-        Provider provider = Provider.open(config);
+        // the transport opens on a second thread while this one patches the JDK: the two are
+        // independent, and start-up is what the application waits for
+        Opener opener = new Opener(config);
+        Thread open = new Thread(opener, "comsock-start");
+        open.start();
+        Wrapper wrapper = new Wrapper();
+        SocketHook.install(wrapper);
         long t2 = System.nanoTime();
+        SocketImplPatcher.patch(inst);
+        long t3 = System.nanoTime();
+        open.join();
+        if (opener.failure != null) {
+            throw opener.failure;
+        }
+        Provider provider = opener.provider;
+        long t4 = System.nanoTime();
         AgentRuntime rt = new AgentRuntime(config, provider);
         current = rt;
-        SocketHook.install(new Wrapper(rt));
-        long t3 = System.nanoTime();
-        SocketImplPatcher.patch(inst);
-        long t4 = System.nanoTime();
-        Log.debug(String.format(java.util.Locale.ROOT, "start-up: configuration %.1f ms, transport %.1f ms, hook %.1f ms,"
-                + " patch %.1f ms", (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6));
+        wrapper.rt = rt;
+        Log.debug(String.format(java.util.Locale.ROOT, "start-up: configuration %.1f ms, hook %.1f ms, patch %.1f ms,"
+                + " then waited %.1f ms for the transport (opened in %.1f ms beside them)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+                (t3 - t2) / 1e6, (t4 - t3) / 1e6, opener.nanos / 1e6));
         long ms = (System.nanoTime() - t0) / 1_000_000;
         Log.info("domain " + config.domain + " (" + rt.domainAddress.getHostAddress() + ") on provider "
                 + provider.name() + (attached ? ", attached to a running JVM" : "") + "; started in " + ms + " ms"
@@ -76,17 +88,41 @@ public final class AgentRuntime {
         registerMBeanLater(rt.stats);
     }
 
-    /** What the hook calls for each new JDK socket implementation (a class, not a lambda: see above). */
+    /**
+     * What the hook calls for each new JDK socket implementation (a class, not a lambda: the first
+     * lambda of a JVM costs an invokedynamic bootstrap). Until the runtime is set, sockets are
+     * the JDK's own.
+     */
     private static final class Wrapper implements java.util.function.BiFunction<java.net.SocketImpl, Boolean, java.net.SocketImpl> {
-        private final AgentRuntime rt;
-
-        Wrapper(AgentRuntime rt) {
-            this.rt = rt;
-        }
+        volatile AgentRuntime rt;
 
         @Override
         public java.net.SocketImpl apply(java.net.SocketImpl platform, Boolean server) {
-            return new RoutingSocketImpl(rt, platform, server);
+            AgentRuntime r = rt;
+            return r == null ? platform : new RoutingSocketImpl(r, platform, server);
+        }
+    }
+
+    /** Opens the transport on its own thread. */
+    private static final class Opener implements Runnable {
+        private final AgentConfig config;
+        volatile Provider provider;
+        volatile Exception failure;
+        volatile long nanos;
+
+        Opener(AgentConfig config) {
+            this.config = config;
+        }
+
+        @Override
+        public void run() {
+            long t = System.nanoTime();
+            try {
+                provider = Provider.open(config);
+            } catch (ConfigException | RuntimeException e) {
+                failure = e;
+            }
+            nanos = System.nanoTime() - t;
         }
     }
 
