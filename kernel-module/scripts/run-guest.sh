@@ -7,6 +7,8 @@
 #   run-guest.sh check	the test suite; exit status 0 only if every test
 #			passed and the guest's kernel log is clean
 #   run-guest.sh bench	the benchmark (Fig. 4 of the paper)
+#
+# COMSOCK_GUEST_TIMEOUT: seconds the guest may run (default 540).
 set -eu
 
 mode=${1:-check}
