@@ -18,8 +18,6 @@ static size_t com_dgram_max(void)
 	return (size_t)com_msg_blocks << COM_BLOCK_SHIFT;
 }
 
-/* ---- SOCK_DGRAM -------------------------------------------------------- */
-
 static int com_dgram_connect(struct socket *sock, struct sockaddr *uaddr,
 			     int len, int flags)
 {

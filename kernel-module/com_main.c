@@ -755,6 +755,8 @@ static int __init com_init(void)
 {
 	int err;
 
+	BUILD_BUG_ON(sizeof(struct sockaddr_com) != sizeof(struct sockaddr));
+
 	err = com_check_params();
 	if (err)
 		return err;

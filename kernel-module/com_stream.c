@@ -14,8 +14,6 @@
 
 #include "com.h"
 
-/* ---- SOCK_STREAM ---------------------------------------------------------- */
-
 static int com_listen(struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk;
@@ -45,7 +43,6 @@ out:
 struct com_join {
 	struct sock *listener;
 	struct sock *child;
-	int err;
 };
 
 static bool com_backlog_ready(struct sock *sk, void *arg)

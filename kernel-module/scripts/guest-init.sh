@@ -22,6 +22,8 @@ if insmod /comsock.ko; then
 		/com_test --ns 1 local
 		/com_test --ns 2 local
 		/com_test cross
+		echo "# the initial domain after the suites:"
+		sed 's/^/#   /' /proc/net/comsock_stat
 		/com_test unload /comsock.ko
 		;;
 	esac

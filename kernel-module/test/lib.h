@@ -23,6 +23,9 @@
 
 #include <linux/com.h>
 
+_Static_assert(sizeof(struct sockaddr_com) == sizeof(struct sockaddr),
+	       "struct sockaddr_com must be as large as struct sockaddr");
+
 static int com_af = AF_COM;
 
 /* the family number in use, from the module parameter */
