@@ -852,8 +852,13 @@ public final class ComDomain implements Closeable {
         if (stopping) {
             return;
         }
-        for (ComListener l : listeners.values()) {
-            l.close();
+        boolean atExit = Thread.currentThread() == shutdownHook;
+        if (!atExit) {
+            // at JVM exit the application's accept calls simply end with the JVM, as with TCP;
+            // closing the listeners under them would hand them errors during the exit
+            for (ComListener l : listeners.values()) {
+                l.close();
+            }
         }
         // like a process exit with TCP: each connection closes (FIN, or RST if input was unread)
         for (int i = 0; i < conns.length(); i++) {
@@ -863,7 +868,7 @@ public final class ComDomain implements Closeable {
             }
         }
         stopping = true;
-        boolean exiting = Thread.currentThread() == shutdownHook;
+        boolean exiting = atExit;
         if (!exiting) {
             try {
                 Runtime.getRuntime().removeShutdownHook(shutdownHook);

@@ -27,6 +27,7 @@ final class DualAcceptor {
     private final ArrayDeque<SocketImpl> queue = new ArrayDeque<>();
     private final Map<SocketImpl, Boolean> fromCom = new IdentityHashMap<>();
     private IOException failure;
+    private int sidesDown;
     private volatile boolean closed;
 
     DualAcceptor(SocketImpl tcp, SocketImpl com, int backlog, int port) {
@@ -67,13 +68,16 @@ final class DualAcceptor {
                 s = a.acceptOne();
             } catch (IOException e) {
                 if (!closed) {
+                    // one transport failing leaves the other serving; accept fails once both have
                     lock.lock();
                     try {
+                        sidesDown++;
                         failure = e;
                         ready.signalAll();
                     } finally {
                         lock.unlock();
                     }
+                    Log.info("accepting on " + (isCom ? "com-socket" : "TCP") + " stopped: " + e);
                 }
                 return;
             }
@@ -107,7 +111,7 @@ final class DualAcceptor {
                 if (closed) {
                     throw new java.net.SocketException("Socket closed");
                 }
-                if (failure != null) {
+                if (sidesDown == 2) {
                     throw failure;
                 }
                 try {
