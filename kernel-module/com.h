@@ -107,6 +107,7 @@ struct com_domain {
 	unsigned int		nr_msgs;
 	unsigned long		*msg_map;	/* buf_lock */
 	unsigned int		msgs_used;	/* buf_lock */
+	unsigned int		free_seq;	/* frees so far: buf_lock */
 	wait_queue_head_t	space_wq;	/* senders waiting for room */
 
 	/* the receive queue: a ring of descriptor indexes */
@@ -233,7 +234,8 @@ bool com_rx_ready(struct sock *sk, void *arg);
 int com_wait_for(struct sock *sk, wait_queue_head_t *wq,
 		 bool (*ready)(struct sock *sk, void *arg), void *arg,
 		 long *timeo);
-int com_wait_room(struct sock *sk, struct com_domain *d, long *timeo);
+int com_wait_room(struct sock *sk, struct com_domain *d, unsigned int seq,
+		  long *timeo);
 
 /* proto_ops shared by both types */
 int com_release(struct socket *sock);

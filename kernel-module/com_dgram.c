@@ -93,13 +93,15 @@ static int com_dgram_send_one(struct com_domain *d, void *arg)
 	unsigned int blocks = max_t(unsigned int, 1,
 				    DIV_ROUND_UP(tx->len, COM_BLOCK_SIZE));
 	struct com_msg *msg;
+	unsigned int seq;
 	int err;
 
 	for (;;) {
+		seq = READ_ONCE(d->free_seq);
 		err = com_msg_claim(d, blocks, blocks, &msg);
 		if (err != -ENOSPC || !tx->wait)
 			break;
-		err = com_wait_room(tx->sk, d, &tx->timeo);
+		err = com_wait_room(tx->sk, d, seq, &tx->timeo);
 		if (err)
 			return err;
 	}

@@ -192,6 +192,7 @@ void com_msg_free(struct com_domain *d, struct com_msg *msg)
 	d->blocks_used -= msg->nr_blocks;
 	__clear_bit(slot, d->msg_map);
 	d->msgs_used--;
+	WRITE_ONCE(d->free_seq, d->free_seq + 1);
 	spin_unlock(&d->buf_lock);
 
 	/* pairs with the barrier in prepare/add_wait_queue of the waiter */

@@ -582,16 +582,31 @@ bool com_rx_ready(struct sock *sk, void *arg)
 	return ready;
 }
 
+struct com_room {
+	struct com_domain *d;
+	unsigned int seq;
+};
+
 static bool com_room_ready(struct sock *sk, void *arg)
 {
-	return com_domain_has_room(arg, 1);
+	struct com_room *r = arg;
+
+	return READ_ONCE(r->d->dead) || READ_ONCE(r->d->free_seq) != r->seq;
 }
 
-/* wait until domain @d has a free block, lock_sock(sk) dropped meanwhile */
-int com_wait_room(struct sock *sk, struct com_domain *d, long *timeo)
+/*
+ * Wait until something was freed in domain @d since @seq, sampled before
+ * the claim that failed; lock_sock(sk) is dropped meanwhile.  (Waiting
+ * for "a free block" instead could spin when a run of contiguous blocks
+ * is what is missing.)
+ */
+int com_wait_room(struct sock *sk, struct com_domain *d, unsigned int seq,
+		  long *timeo)
 {
+	struct com_room r = { .d = d, .seq = seq };
+
 	atomic64_inc(&d->stats.space_waits);
-	return com_wait_for(sk, &d->space_wq, com_room_ready, d, timeo);
+	return com_wait_for(sk, &d->space_wq, com_room_ready, &r, timeo);
 }
 
 /* ---- bind, getname, ioctl, shutdown: both types ----------------------- */

@@ -334,6 +334,7 @@ static int com_stream_sendmsg(struct socket *sock, struct msghdr *m,
 	struct com_sock *pc;
 	struct sock *peer;
 	size_t sent = 0, chunk;
+	unsigned int seq;
 	long timeo;
 	int room, err = 0;
 
@@ -367,10 +368,11 @@ static int com_stream_sendmsg(struct socket *sock, struct msghdr *m,
 		chunk = min_t(size_t, len - sent,
 			      (size_t)min_t(unsigned int, room, com_msg_blocks)
 			      << COM_BLOCK_SHIFT);
+		seq = READ_ONCE(d->free_seq);
 		err = com_msg_claim(d, DIV_ROUND_UP(chunk, COM_BLOCK_SIZE), 1,
 				    &msg);
 		if (err == -ENOSPC) {
-			err = com_wait_room(sk, d, &timeo);
+			err = com_wait_room(sk, d, seq, &timeo);
 			continue;
 		}
 		if (err)
@@ -453,7 +455,8 @@ static int com_stream_recvmsg(struct socket *sock, struct msghdr *m,
 		goto out;
 	}
 	d = com_own_domain(sock_net(sk));
-	target = sock_rcvlowat(sk, !peek && (flags & MSG_WAITALL), len);
+	/* a peek returns what is there once anything is */
+	target = peek ? 1 : sock_rcvlowat(sk, flags & MSG_WAITALL, len);
 	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
 
 	while (copied < len) {

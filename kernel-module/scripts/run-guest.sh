@@ -9,6 +9,7 @@
 #   run-guest.sh bench	the benchmark (Fig. 4 of the paper)
 #
 # COMSOCK_GUEST_TIMEOUT: seconds the guest may run (default 540).
+# COMSOCK_GUEST_SMP: virtual CPUs of the guest (default 2).
 set -eu
 
 mode=${1:-check}
@@ -62,7 +63,7 @@ log=$build/guest-$mode.log
 echo "kernel-module: booting the guest ($mode), log in $log"
 status=0
 # shellcheck disable=SC2086
-timeout "${COMSOCK_GUEST_TIMEOUT:-540}" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 \
+timeout "${COMSOCK_GUEST_TIMEOUT:-540}" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "${COMSOCK_GUEST_SMP:-2}" \
 	-m 1G -nographic -nic none -no-reboot $bios \
 	-kernel "$build/vmlinux-$kver" -initrd "$build/initramfs.cpio" \
 	-append "console=ttyS0 quiet panic=-1 slub_debug=FZP comtest=$mode" \
