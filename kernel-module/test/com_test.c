@@ -362,6 +362,21 @@ static int t_echo(void)
 		CHECK(read(s, buf, 10) == 6);
 		CHECK(!memcmp(buf, "456789", 6));
 	}
+	/* SO_RCVLOWAT: a read waits for that much, a peek does not */
+	{
+		int low = 100;
+		double t0;
+
+		CHECK(setsockopt(s, SOL_SOCKET, SO_RCVLOWAT, &low,
+				 sizeof(low)) == 0);
+		CHECK(set_timeo(s, SO_RCVTIMEO, 300) == 0);
+		CHECK(write(c, "0123456789", 10) == 10);
+		t0 = now_sec();
+		CHECK(recv(s, buf, sizeof(buf), MSG_PEEK) == 10);
+		CHECK(now_sec() - t0 < 0.25);
+		CHECK(read(s, buf, sizeof(buf)) == 10);	/* after the timeout */
+		CHECK(now_sec() - t0 >= 0.25);
+	}
 	close(c);
 	CHECK(read(s, buf, sizeof(buf)) == 0);	/* end of file */
 	close(s);
