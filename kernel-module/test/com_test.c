@@ -812,6 +812,52 @@ static int t_half_close(void)
 	return 0;
 }
 
+struct blocked {
+	int fd;
+	int accept;
+	long ret;
+	int err;
+};
+
+static void *blocked_call(void *p)
+{
+	struct blocked *b = p;
+	char c;
+
+	b->ret = b->accept ? accept(b->fd, NULL, NULL) : read(b->fd, &c, 1);
+	b->err = errno;
+	return NULL;
+}
+
+/* shutdown() wakes a thread blocked in accept() or read(), as in TCP */
+static int t_shutdown_wakes(void)
+{
+	struct blocked b = { 0 };
+	pthread_t th;
+	int l, c, s;
+
+	l = com_listen_on(0, 1, NULL);
+	CHECK(l >= 0);
+	b = (struct blocked){ .fd = l, .accept = 1 };
+	CHECK(pthread_create(&th, NULL, blocked_call, &b) == 0);
+	usleep(200000);
+	CHECK(shutdown(l, SHUT_RDWR) == 0);
+	CHECK(pthread_join(th, NULL) == 0);
+	CHECK(b.ret == -1 && b.err == EINVAL);
+	close(l);
+
+	CHECK(pair(&c, &s) == 0);
+	b = (struct blocked){ .fd = s };
+	CHECK(pthread_create(&th, NULL, blocked_call, &b) == 0);
+	usleep(200000);
+	CHECK(shutdown(s, SHUT_RD) == 0);
+	CHECK(pthread_join(th, NULL) == 0);
+	CHECK(b.ret == 0);
+	close(c);
+	close(s);
+	return 0;
+}
+
 static int t_sigpipe(void)
 {
 	int c, s;
@@ -1342,6 +1388,7 @@ static void suite_local(void)
 	run("non-blocking mode and timeouts", t_nonblocking, 60);
 	run("poll/epoll/select readiness", t_poll, 60);
 	run("half-close", t_half_close, 60);
+	run("shutdown wakes blocked accept and read", t_shutdown_wakes, 30);
 	run("SIGPIPE", t_sigpipe, 30);
 	run("peer killed mid-stream", t_peer_killed, 60);
 	run("64 concurrent connections", t_many_connections, 180);
