@@ -943,6 +943,7 @@ static int t_peer_killed(void)
 #define CONN_BYTES	(256 * 1024)
 
 struct conn_arg {
+	uint32_t addr;
 	uint16_t port;
 	int idx;
 	int ok;
@@ -959,7 +960,7 @@ static void *conn_client(void *p)
 	for (i = 0; i < CONN_BYTES; i++)
 		out[i] = (unsigned char)(i * 31 + a->idx);
 	crc = crc32c(0, out, CONN_BYTES);
-	fd = com_connect_to(com_own_addr(), a->port);
+	fd = com_connect_to(a->addr, a->port);
 	if (fd >= 0 && write_all(fd, out, CONN_BYTES) == CONN_BYTES &&
 	    shutdown(fd, SHUT_WR) == 0 &&
 	    read_all(fd, &reply, sizeof(reply)) == sizeof(reply) &&
@@ -971,29 +972,23 @@ static void *conn_client(void *p)
 	return NULL;
 }
 
-static int t_many_connections(void)
+/* serve @nconn connections on listener @l: read each to its end, answer
+ * with its CRC32C
+ */
+static int conn_serve(int l, int nconn)
 {
-	struct conn_arg args[NCONN];
-	pthread_t th[NCONN];
 	struct epoll_event ev, evs[16];
-	uint32_t crc[1024] = { 0 };
-	size_t bytes[1024] = { 0 };
-	uint16_t port;
-	int l, ep, i, n, accepted = 0, done = 0;
+	static uint32_t crc[1024];
+	static size_t bytes[1024];
+	int ep, i, n, accepted = 0, done = 0;
 	char *buf = malloc(65536);
 
 	crc32c_init();
-	l = com_listen_on(0, NCONN, &port);
-	CHECK(l >= 0);
 	ep = epoll_create1(0);
 	ev.events = EPOLLIN;
 	ev.data.fd = l;
 	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, l, &ev) == 0);
-	for (i = 0; i < NCONN; i++) {
-		args[i] = (struct conn_arg){ .port = port, .idx = i };
-		CHECK(pthread_create(&th[i], NULL, conn_client, &args[i]) == 0);
-	}
-	while (done < NCONN) {
+	while (done < nconn) {
 		n = epoll_wait(ep, evs, 16, 30000);
 		CHECK(n > 0);
 		for (i = 0; i < n; i++) {
@@ -1007,6 +1002,8 @@ static int t_many_connections(void)
 				ev.events = EPOLLIN;
 				ev.data.fd = s;
 				CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev) == 0);
+				crc[s] = 0;
+				bytes[s] = 0;
 				accepted++;
 				continue;
 			}
@@ -1036,20 +1033,53 @@ reply:
 			}
 			CHECK(r == 4);
 			close(fd);
-			crc[fd] = 0;
-			bytes[fd] = 0;
 			done++;
 		}
 	}
-	for (i = 0; i < NCONN; i++) {
+	CHECK(accepted == nconn);
+	close(ep);
+	free(buf);
+	return 0;
+}
+
+static int conn_clients(uint32_t addr, uint16_t port, int nconn,
+			int (*serve)(void *), void *arg)
+{
+	struct conn_arg args[NCONN];
+	pthread_t th[NCONN];
+	int i, err = 0;
+
+	crc32c_init();
+	for (i = 0; i < nconn; i++) {
+		args[i] = (struct conn_arg){ .addr = addr, .port = port,
+					     .idx = i };
+		CHECK(pthread_create(&th[i], NULL, conn_client, &args[i]) == 0);
+	}
+	if (serve)
+		err = serve(arg);
+	for (i = 0; i < nconn; i++) {
 		pthread_join(th[i], NULL);
 		if (!args[i].ok)
 			FAIL("connection %d failed", i);
 	}
-	CHECK(accepted == NCONN);
-	close(ep);
+	return err;
+}
+
+static int serve_listener(void *arg)
+{
+	return conn_serve(*(int *)arg, NCONN);
+}
+
+static int t_many_connections(void)
+{
+	uint16_t port;
+	int l;
+
+	l = com_listen_on(0, NCONN, &port);
+	CHECK(l >= 0);
+	CHECK(conn_clients(com_own_addr(), port, NCONN, serve_listener,
+			   &l) == 0);
 	close(l);
-	free(buf);
 	return 0;
 }
 
@@ -1360,6 +1390,62 @@ static int t_random_calls(void)
 	return 0;
 }
 
+/* several threads writing one socket: writes are not torn or lost */
+#define REC		64
+#define RECS		4096
+#define WRITERS		4
+
+static int rec_fd;
+
+static void *rec_writer(void *p)
+{
+	unsigned char r[REC];
+	long id = (long)p;
+	int i;
+
+	for (i = 0; i < RECS; i++) {
+		memset(r, (int)id, REC);
+		memcpy(r, &i, sizeof(i));
+		if (write(rec_fd, r, REC) != REC)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static int t_concurrent_writers(void)
+{
+	int next[WRITERS] = { 0 }, c, s, i, j, total = 0;
+	unsigned char r[REC];
+	pthread_t th[WRITERS];
+	void *ret;
+
+	CHECK(pair(&c, &s) == 0);
+	rec_fd = c;
+	for (i = 0; i < WRITERS; i++)
+		CHECK(pthread_create(&th[i], NULL, rec_writer,
+				     (void *)(long)(i + 1)) == 0);
+	while (total < WRITERS * RECS) {
+		CHECK(read_all(s, r, REC) == REC);
+		j = r[REC - 1] - 1;
+		CHECK(j >= 0 && j < WRITERS);
+		for (i = sizeof(int); i < REC; i++)
+			CHECK(r[i] == j + 1);
+		memcpy(&i, r, sizeof(i));
+		if (i != next[j])
+			FAIL("writer %d: record %d, want %d", j, i, next[j]);
+		next[j]++;
+		total++;
+	}
+	for (i = 0; i < WRITERS; i++) {
+		CHECK(pthread_join(th[i], &ret) == 0);
+		CHECK(ret == NULL);
+	}
+	close(c);
+	CHECK(read(s, r, 1) == 0);
+	close(s);
+	return 0;
+}
+
 /* run last in a suite: every block and descriptor came back */
 static int t_no_leak(void)
 {
@@ -1392,6 +1478,7 @@ static void suite_local(void)
 	run("SIGPIPE", t_sigpipe, 30);
 	run("peer killed mid-stream", t_peer_killed, 60);
 	run("64 concurrent connections", t_many_connections, 180);
+	run("4 threads writing one socket", t_concurrent_writers, 60);
 	run("slow reader beside a fast one", t_slow_reader, 180);
 	run("256 MB with crc32c, 1 B..512 KB writes", t_bulk_local, 300);
 	run("datagrams", t_dgram, 60);
@@ -1772,6 +1859,31 @@ static int t_cross_peer_killed(void)
 	return 0;
 }
 
+static int d_conn_server(int ctl, int port)
+{
+	int l = com_listen_on(port, NCONN, NULL);
+
+	CHECK(l >= 0);
+	CHECK(ctl_send(ctl, 1) == 0);
+	CHECK(conn_serve(l, NCONN) == 0);
+	close(l);
+	return 0;
+}
+
+/* the daemon's work: many connections between two domains at once */
+static int t_cross_many(void)
+{
+	int ctl;
+	pid_t p;
+
+	p = spawn_domain(71, d_conn_server, 7400, &ctl);
+	CHECK(p > 0 && ctl_recv(ctl) == 1);
+	CHECK(conn_clients(COM_ADDR(71), 7400, NCONN, NULL, NULL) == 0);
+	CHECK(wait_ok(p) == 0);
+	close(ctl);
+	return 0;
+}
+
 static void suite_cross(void)
 {
 	run("echo between two namespaces and the initial one", t_cross_echo,
@@ -1782,6 +1894,7 @@ static void suite_cross(void)
 	run("broadcast reaches every domain's socket", t_broadcast, 60);
 	run("peer in another domain killed mid-stream", t_cross_peer_killed,
 	    60);
+	run("64 connections between two domains", t_cross_many, 180);
 	run("namespace teardown frees its domain", t_teardown, 60);
 	run("no blocks leaked (initial domain)", t_no_leak, 30);
 }
