@@ -49,7 +49,17 @@
  * its peer holds com_conn_blocks blocks; the reader wakes it when half of
  * that is free.  A datagram socket holding com_conn_blocks drops further
  * datagrams.  One slow reader can thus hold at most com_conn_blocks of its
- * domain's buffer; senders that find the buffer full wait on space_wq.
+ * domain's buffer.  A sender that finds the buffer full samples the
+ * domain's free_seq before its claim and sleeps on space_wq until a free
+ * has moved it, so a missing run of contiguous blocks cannot make it spin.
+ *
+ * Small writes.  A stream write shorter than a block first appends to the
+ * last message the socket sent (tx_last) if the reader has not finished
+ * it, so that one-byte writes do not hold a block each.  tx_last is
+ * protected by the receiver's rx_lock: the reader clears it under that
+ * lock before it frees the message, and a closed receiver (rx_closed) is
+ * never appended to.  The append copies under rx_lock with page faults
+ * disabled; a fault leaves the rest to the normal path.
  *
  * Lock order
  * ----------
