@@ -137,6 +137,10 @@ public final class ComConnection implements Closeable {
         long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
         connector = Thread.currentThread();
         boolean interrupted = false;
+        // like a reader, the connecting thread first polls the lanes itself for the answer: while
+        // it does, the peer need not ring our daemon, and no thread has to be woken for it
+        long spinStart = System.nanoTime();
+        boolean polling = domain.pollerEnter();
         try {
             while (state == CONNECTING) {
                 if (closed) {
@@ -145,17 +149,30 @@ public final class ComConnection implements Closeable {
                 if (failure != null) {
                     throw new SocketException(failure);
                 }
+                long now = System.nanoTime();
                 long wait = PARK_MAX;
                 if (deadline != 0) {
-                    wait = deadline - System.nanoTime();
+                    wait = deadline - now;
                     if (wait <= 0) {
                         throw new SocketTimeoutException("Connect timed out");
                     }
+                }
+                if (polling) {
+                    if (stillBusyWaiting(now - spinStart)) {
+                        domain.poll();
+                        continue;
+                    }
+                    domain.pollerExit();
+                    polling = false;
+                    continue;
                 }
                 LockSupport.parkNanos(this, Math.min(wait, PARK_MAX));
                 interrupted |= checkInterrupt();
             }
         } finally {
+            if (polling) {
+                domain.pollerExit();
+            }
             connector = null;
             restoreInterrupt(interrupted);
         }
