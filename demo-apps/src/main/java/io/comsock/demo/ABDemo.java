@@ -75,18 +75,18 @@ public final class ABDemo {
         int scale = quick ? 10 : 1;
         List<App> apps = List.of(
                 new App("echo: 4 connections, 64-byte requests one at a time", EchoServer.class.getName(),
-                        new String[] {"7101"}, EchoClient.class.getName(), new String[] {"7101", "4", "" + 20000 / scale},
+                        new String[] {"7101"}, EchoClient.class.getName(), new String[] {"7101", "4", "" + 50000 / scale},
                         new String[][] {{"ops", "requests/s"}, {"MBps", "MB/s both ways"}, {"p50us", "p50 round trip (µs)"},
                             {"p99us", "p99 round trip (µs)"}, {"p999us", "p99.9 round trip (µs)"}}),
                 new App("key-value store: text protocol, SET then GET, pipelines of 32", KvServer.class.getName(),
-                        new String[] {"7102"}, KvClient.class.getName(), new String[] {"7102", "" + 100000 / scale, "32"},
+                        new String[] {"7102"}, KvClient.class.getName(), new String[] {"7102", "" + 200000 / scale, "32"},
                         new String[][] {{"ops", "requests/s"}, {"p50us", "p50 per pipeline (µs)"},
                             {"p99us", "p99 per pipeline (µs)"}}),
-                new App("file transfer: a 256 MB file, 4 downloads, SHA-256 checked", FileServer.class.getName(),
-                        new String[] {"7103", "" + 256 / scale}, FileClient.class.getName(), new String[] {"7103", "4"},
+                new App("file transfer: a 256 MB file, 8 downloads, SHA-256 checked", FileServer.class.getName(),
+                        new String[] {"7103", "" + 256 / scale}, FileClient.class.getName(), new String[] {"7103", "8"},
                         new String[][] {{"MBps", "throughput (MB/s)"}, {"p50us", "p50 per download (µs)"}}),
-                new App("chat room: 8 members, 2000 lines each, fanned out to the others", ChatServer.class.getName(),
-                        new String[] {"7104"}, ChatClient.class.getName(), new String[] {"7104", "8", "" + 2000 / scale},
+                new App("chat room: 8 members, 5000 lines each, fanned out to the others", ChatServer.class.getName(),
+                        new String[] {"7104"}, ChatClient.class.getName(), new String[] {"7104", "8", "" + 5000 / scale},
                         new String[][] {{"ops", "lines delivered/s"}, {"p50us", "p50 say-to-hear (µs)"},
                             {"p99us", "p99 say-to-hear (µs)"}}));
         boolean isolate = canIsolate();

@@ -65,6 +65,7 @@ public final class ComConnection implements Closeable {
     long expectNext;               // daemon only: stream offset the next run must start at
     private volatile long knownEnd; // end of the last announced run
     private long readPos;
+    private long readBudget; // how long a reader busy-waits before it parks (adaptive)
     private long freedTo;
     private volatile Thread reader;
     volatile long finOffset = -1;   // peer's final stream length once its FIN arrived
@@ -108,6 +109,7 @@ public final class ComConnection implements Closeable {
         this.runBlock = new int[runCap];
         this.runCount = new int[runCap];
         this.runStart = new long[runCap];
+        this.readBudget = domain.config.spinNanos + domain.config.yieldNanos;
         Region.I64.setVolatile(mine, mySlot + S_COMMITTED, 0L);
         Region.I64.setVolatile(mine, mySlot + S_CONSUMED, 0L);
         Region.I32.setVolatile(mine, mySlot + S_WANT_DATA, 0);
@@ -158,7 +160,7 @@ public final class ComConnection implements Closeable {
                     }
                 }
                 if (polling) {
-                    if (stillBusyWaiting(now - spinStart)) {
+                    if (stillBusyWaiting(now - spinStart, readBudget)) {
                         domain.poll();
                         continue;
                     }
@@ -224,6 +226,7 @@ public final class ComConnection implements Closeable {
             long deadline = timeoutMillis > 0 ? System.nanoTime() + timeoutMillis * 1_000_000L : 0;
             long spinStart = 0;
             boolean polling = false;
+            boolean parked = false;
             boolean interrupted = false;
             try {
                 while (true) {
@@ -239,6 +242,12 @@ public final class ComConnection implements Closeable {
                     }
                     int n = readSome(b, off, len);
                     if (n != 0) {
+                        if (spinStart != 0) {
+                            // adaptive: busy-waiting that pays off may last longer next time,
+                            // busy-waiting that ended in a park is halved
+                            long max = domain.config.spinNanos + domain.config.yieldNanos;
+                            readBudget = parked ? Math.max(MIN_BUDGET, readBudget / 2) : Math.min(max, readBudget * 2);
+                        }
                         return n;
                     }
                     long now = System.nanoTime();
@@ -249,7 +258,7 @@ public final class ComConnection implements Closeable {
                         spinStart = now;
                         polling = domain.pollerEnter();
                     }
-                    if (stillBusyWaiting(now - spinStart)) {
+                    if (stillBusyWaiting(now - spinStart, readBudget)) {
                         domain.poll();
                         continue;
                     }
@@ -264,6 +273,7 @@ public final class ComConnection implements Closeable {
                         Region.I32.setVolatile(mine, mySlot + S_WANT_DATA, 0);
                     } else {
                         long wait = deadline == 0 ? PARK_MAX : Math.min(PARK_MAX, deadline - now);
+                        parked = true;
                         LockSupport.parkNanos(this, wait);
                         interrupted |= checkInterrupt();
                     }
@@ -655,17 +665,28 @@ public final class ComConnection implements Closeable {
      * an oversubscribed machine runs the peer), then give up. False once it is time to park.
      */
     private boolean stillBusyWaiting(long waitedNanos) {
-        ComConfig c = domain.config;
-        if (waitedNanos < c.spinNanos) {
-            Thread.onSpinWait();
-            return true;
-        }
-        if (waitedNanos < c.spinNanos + c.yieldNanos) {
-            Thread.yield();
-            return true;
-        }
-        return false;
+        return stillBusyWaiting(waitedNanos, domain.config.spinNanos + domain.config.yieldNanos);
     }
+
+    /**
+     * The same within {@code budget} nanoseconds. Spinning gives way to yielding at once when more
+     * threads of this domain are busy-waiting than there are cores: they would only take the CPU
+     * from the threads they wait for.
+     */
+    private boolean stillBusyWaiting(long waitedNanos, long budget) {
+        if (waitedNanos >= budget) {
+            return false;
+        }
+        if (waitedNanos < domain.config.spinNanos && domain.pollers() <= CORES) {
+            Thread.onSpinWait();
+        } else {
+            Thread.yield();
+        }
+        return true;
+    }
+
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+    private static final long MIN_BUDGET = 2_000;
 
     private static void restoreInterrupt(boolean interrupted) {
         if (interrupted) {

@@ -405,6 +405,11 @@ public final class ComDomain implements Closeable {
         return true;
     }
 
+    /** Threads polling the lanes now (busy-waiting readers, the daemon while awake). */
+    int pollers() {
+        return (int) Region.I32.getOpaque(region.buf, H_POLLERS);
+    }
+
     /** A thread stops polling; if it was the last and work is waiting, wake the daemon. */
     void pollerExit() {
         int left = (int) Region.I32.getAndAdd(region.buf, H_POLLERS, -1) - 1;
