@@ -21,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 
 static const char *suite = "local";
@@ -1961,6 +1962,151 @@ static int t_unload(void)
 	return 0;
 }
 
+/* ===================================================================
+ * a small domain: 32 blocks, so that it fills up
+ * =================================================================== */
+
+#define SMALL_PARAMS "blocks=32 queue_len=64 conn_blocks=16"
+
+static double cpu_sec(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+static int reload(const char *params)
+{
+	int i;
+
+	for (i = 0; i < 50 && unload_module() < 0; i++)
+		usleep(100000);
+	CHECK(i < 50);
+	CHECK(load_module(params) == 0);
+	return 0;
+}
+
+/*
+ * Two slow readers fill the domain: a third connection, with an empty
+ * window, is not writable and waits (sleeping, not spinning) until one of
+ * them reads.
+ */
+static int t_domain_full(void)
+{
+	int c1, s1, c2, s2, c3, s3, st;
+	char *buf = malloc(1 << 20);
+	struct pollfd p;
+	double t0, cpu;
+	ssize_t n;
+
+	CHECK(pair(&c1, &s1) == 0);
+	CHECK(pair(&c2, &s2) == 0);
+	CHECK(pair(&c3, &s3) == 0);
+	CHECK(set_nonblock(c1) == 0 && set_nonblock(c2) == 0);
+	while (write(c1, buf, 1 << 20) > 0)
+		;
+	while (write(c2, buf, 1 << 20) > 0)
+		;
+	CHECK(stat_value("blocks_used") == 32);
+	CHECK_ERR(send(c3, buf, 100, MSG_DONTWAIT), EAGAIN);
+	p = (struct pollfd){ .fd = c3, .events = POLLOUT };
+	CHECK(poll(&p, 1, 0) == 0);
+
+	CHECK(set_timeo(c3, SO_SNDTIMEO, 300) == 0);
+	t0 = now_sec();
+	cpu = cpu_sec();
+	CHECK_ERR(write(c3, buf, 100), EAGAIN);
+	CHECK(now_sec() - t0 >= 0.25);
+	if (cpu_sec() - cpu > 0.15)
+		FAIL("waiting for room took %.2f s of CPU", cpu_sec() - cpu);
+	CHECK(stat_value("space_waits") > 0);
+
+	if (fork() == 0) {
+		usleep(200000);
+		while ((n = recv(s1, buf, 1 << 20, MSG_DONTWAIT)) > 0)
+			;
+		_exit(0);
+	}
+	CHECK(poll(&p, 1, 5000) == 1 && (p.revents & POLLOUT));
+	CHECK(write(c3, buf, 100) == 100);
+	CHECK(read(s3, buf, 1000) == 100);
+	CHECK(wait(&st) > 0);
+	close(c1);
+	close(s1);
+	close(c2);
+	close(s2);
+	close(c3);
+	close(s3);
+	free(buf);
+	return 0;
+}
+
+/*
+ * Free blocks that are all apart: a two-block datagram waits (sleeping)
+ * until a run of two is free.
+ */
+static int t_fragmented(void)
+{
+	struct sockaddr_com a1, a2;
+	socklen_t len = sizeof(a1);
+	char buf[16384];
+	double t0, cpu;
+	int r1, r2, w, i;
+
+	memset(buf, 'f', sizeof(buf));
+	r1 = com_sock(SOCK_DGRAM);
+	r2 = com_sock(SOCK_DGRAM);
+	w = com_sock(SOCK_DGRAM);
+	a1 = com_sa(COM_ADDR_ANY, 0);
+	CHECK(bind(r1, SA(a1), sizeof(a1)) == 0);
+	CHECK(bind(r2, SA(a1), sizeof(a1)) == 0);
+	CHECK(getsockname(r1, SA(a1), &len) == 0);
+	len = sizeof(a2);
+	CHECK(getsockname(r2, SA(a2), &len) == 0);
+	a1.scom_addr = a2.scom_addr = htonl(com_own_addr());
+	/* one block each, alternating: r1 and r2 hold every other block */
+	for (i = 0; i < 16; i++) {
+		CHECK(sendto(w, buf, 8192, 0, SA(a1), sizeof(a1)) == 8192);
+		CHECK(sendto(w, buf, 8192, 0, SA(a2), sizeof(a2)) == 8192);
+	}
+	CHECK(stat_value("blocks_used") == 32);
+	for (i = 0; i < 16; i++)
+		CHECK(recv(r1, buf, sizeof(buf), 0) == 8192);
+	CHECK(stat_value("blocks_used") == 16);
+
+	CHECK(set_timeo(w, SO_SNDTIMEO, 300) == 0);
+	t0 = now_sec();
+	cpu = cpu_sec();
+	CHECK_ERR(sendto(w, buf, 16384, 0, SA(a1), sizeof(a1)), EAGAIN);
+	CHECK(now_sec() - t0 >= 0.25);
+	if (cpu_sec() - cpu > 0.15)
+		FAIL("waiting for room took %.2f s of CPU", cpu_sec() - cpu);
+	CHECK_ERR(sendto(w, buf, 16384, MSG_DONTWAIT, SA(a1), sizeof(a1)),
+		  EAGAIN);
+
+	for (i = 0; i < 16; i++)
+		CHECK(recv(r2, buf, sizeof(buf), 0) == 8192);
+	CHECK(sendto(w, buf, 16384, 0, SA(a1), sizeof(a1)) == 16384);
+	CHECK(recv(r1, buf, sizeof(buf), 0) == 16384);
+	close(r1);
+	close(r2);
+	close(w);
+	return 0;
+}
+
+static int t_small_domain(void)
+{
+	int err = 0, ok;
+
+	CHECK(reload(SMALL_PARAMS) == 0);
+	ok = t_fragmented() == 0 && t_domain_full() == 0;
+	if (reload("") || !ok)
+		err = -1;
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -1994,6 +2140,8 @@ int main(int argc, char **argv)
 		suite = "module";
 		ko_path = argv[i + 1];
 		run("unload and load rules", t_unload, 60);
+		run("a full domain (blocks=32): waits sleep, then go on",
+		    t_small_domain, 60);
 	} else {
 		fprintf(stderr, "unknown suite %s\n", argv[i]);
 		return 2;
