@@ -108,15 +108,10 @@ public final class AgentOverheadBench {
     }
 
     private static Process start(String agentArg, String... args) throws IOException {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java));
-        if (agentArg != null) {
-            cmd.add(agentArg);
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), AgentOverheadBench.class.getName(), "child"));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).start();
+        String[] all = new String[args.length + 1];
+        all[0] = "child";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return Jvms.start(false, agentArg, AgentOverheadBench.class, all);
     }
 
     private static void child(String[] args) throws IOException {

@@ -83,7 +83,7 @@ public final class Fig4Bench {
         if (runs < 1 || scale <= 0) {
             throw new IllegalArgumentException("runs=" + runs + " scale=" + scale + " (expected runs >= 1, scale > 0)");
         }
-        Fig4Bench b = new Fig4Bench(agent, Files.createTempDirectory("comsock-fig4"), runs, scale, canIsolate());
+        Fig4Bench b = new Fig4Bench(agent, Files.createTempDirectory("comsock-fig4"), runs, scale, Jvms.canIsolate());
         Map<String, Result> results = new LinkedHashMap<>();
         results.put("com-socket", b.remote("com-socket"));
         results.put("TCP loopback", b.remote("TCP loopback"));
@@ -194,29 +194,8 @@ public final class Fig4Bench {
     }
 
     private Process start(String domain, String... args) throws IOException {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>();
-        if (domain != null && isolate) {
-            cmd.addAll(List.of("unshare", "-n", "--"));
-        }
-        cmd.add(java);
-        if (domain != null) {
-            cmd.add("-javaagent:" + agent + "=domain=" + domain + ",dir=" + dir);
-        }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Fig4Peer.class.getName()));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    }
-
-    private static boolean canIsolate() {
-        try {
-            Process p = new ProcessBuilder("unshare", "-n", "true").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
-        }
+        return Jvms.start(domain != null && isolate,
+                domain == null ? null : "-javaagent:" + agent + "=domain=" + domain + ",dir=" + dir, Fig4Peer.class, args);
     }
 
     static String sizeName(int bytes) {

@@ -15,9 +15,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -167,12 +165,8 @@ public final class TransportBench {
     }
 
     private static Process startServer(Path dir, int domain, int tcpPort, int comPort) throws IOException {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                BenchServer.class.getName(), dir.toString(), Integer.toString(domain),
-                Integer.toString(tcpPort), Integer.toString(comPort)));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process p = Jvms.start(false, null, BenchServer.class, dir.toString(), Integer.toString(domain),
+                Integer.toString(tcpPort), Integer.toString(comPort));
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream()));
         String line = r.readLine();
         if (!"READY".equals(line)) {
