@@ -18,6 +18,8 @@
  * drop the table's reference.  The memory goes with the last reference.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/kthread.h>
 #include <linux/vmalloc.h>
@@ -128,7 +130,8 @@ struct sock *com_domain_find(struct com_domain *d, int type, __be16 port)
  * @min: the fewest blocks acceptable (a stream takes what it can get)
  *
  * Returns 0 and the message, -ENOSPC when the buffer is full (the caller
- * waits on space_wq) or -EHOSTUNREACH when the domain is going away.
+ * waits on space_wq, see com_wait_room()) or -EHOSTUNREACH when the
+ * domain is going away.
  */
 int com_msg_claim(struct com_domain *d, unsigned int want, unsigned int min,
 		  struct com_msg **msgp)
@@ -180,8 +183,9 @@ full:
 	return -ENOSPC;
 }
 
-/* com_msg_free - give the blocks and the descriptor back (the bitmap bit
- * clear of the paper), and wake senders waiting for room.
+/*
+ * com_msg_free - give the blocks and the descriptor back (the paper's
+ * clearing of the bitmap bit), and wake senders waiting for room.
  */
 void com_msg_free(struct com_domain *d, struct com_msg *msg)
 {
@@ -195,7 +199,7 @@ void com_msg_free(struct com_domain *d, struct com_msg *msg)
 	WRITE_ONCE(d->free_seq, d->free_seq + 1);
 	spin_unlock(&d->buf_lock);
 
-	/* pairs with the barrier in prepare/add_wait_queue of the waiter */
+	/* wq_has_sleeper() pairs with the smp_mb() in com_wait() */
 	if (wq_has_sleeper(&d->space_wq))
 		wake_up_interruptible(&d->space_wq);
 }
@@ -407,7 +411,8 @@ static void com_domain_teardown(struct com_domain *d)
 
 	kthread_stop(d->daemon);
 
-	/* only datagrams can be left: a stream message pins its socket and
+	/*
+	 * only datagrams can be left: a stream message pins its socket and
 	 * with it this namespace
 	 */
 	while ((msg = com_ring_pop(d))) {
@@ -527,7 +532,7 @@ static struct pernet_operations com_net_ops = {
 int com_domains_init(void)
 {
 	if (init_domain < -1 || init_domain > COM_DOMAIN_ID_MAX) {
-		pr_err("comsock: init_domain=%d out of range -1..%d\n",
+		pr_err("init_domain=%d out of range -1..%d\n",
 		       init_domain, COM_DOMAIN_ID_MAX);
 		return -EINVAL;
 	}

@@ -84,6 +84,8 @@
  * module is pinned by every socket (proto, proto_ops and family owner).
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/module.h>
 #include <linux/init.h>
 #include <linux/net.h>
@@ -749,27 +751,27 @@ static struct net_proto_family com_family_ops __ro_after_init = {
 static int __init com_check_params(void)
 {
 	if (com_family <= 0 || com_family >= NPROTO) {
-		pr_err("comsock: family=%d out of range 1..%d\n", com_family,
+		pr_err("family=%d out of range 1..%d\n", com_family,
 		       NPROTO - 1);
 		return -EINVAL;
 	}
 	if (com_blocks < 16 || com_blocks > (1U << 20)) {
-		pr_err("comsock: blocks=%u out of range 16..%u\n", com_blocks,
+		pr_err("blocks=%u out of range 16..%u\n", com_blocks,
 		       1U << 20);
 		return -EINVAL;
 	}
 	if (com_queue_len < 16 || com_queue_len > (1U << 20)) {
-		pr_err("comsock: queue_len=%u out of range 16..%u\n",
+		pr_err("queue_len=%u out of range 16..%u\n",
 		       com_queue_len, 1U << 20);
 		return -EINVAL;
 	}
 	if (com_msg_blocks < 1 || com_msg_blocks > 64) {
-		pr_err("comsock: msg_blocks=%u out of range 1..64\n",
+		pr_err("msg_blocks=%u out of range 1..64\n",
 		       com_msg_blocks);
 		return -EINVAL;
 	}
 	if (com_conn_blocks < com_msg_blocks || com_conn_blocks > com_blocks) {
-		pr_err("comsock: conn_blocks=%u out of range %u..%u\n",
+		pr_err("conn_blocks=%u out of range %u..%u\n",
 		       com_conn_blocks, com_msg_blocks, com_blocks);
 		return -EINVAL;
 	}
@@ -800,11 +802,11 @@ static int __init com_init(void)
 		goto out_proto;
 	err = sock_register(&com_family_ops);
 	if (err) {
-		pr_err("comsock: address family %d is taken (%d)\n",
+		pr_err("address family %d is taken (%d)\n",
 		       com_family, err);
 		goto out_domains;
 	}
-	pr_info("comsock: AF_COM is family %d, %u blocks per domain\n",
+	pr_info("AF_COM is family %d, %u blocks per domain\n",
 		com_family, com_blocks);
 	return 0;
 

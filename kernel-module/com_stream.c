@@ -396,7 +396,8 @@ static int com_stream_sendmsg(struct socket *sock, struct msghdr *m,
 		msg->dst = peer;
 		csk->tx_seq += chunk;
 		sent += chunk;
-		/* open for appending until the reader has finished it; set
+		/*
+		 * open for appending until the reader has finished it; set
 		 * before the reader can see it
 		 */
 		spin_lock(&pc->rx_lock);
@@ -542,7 +543,8 @@ static __poll_t com_stream_poll(struct file *file, struct socket *sock,
 	peer = READ_ONCE(csk->peer);
 	snd_done = (shutdown & SEND_SHUTDOWN) ||
 		   (peer && READ_ONCE(com_sk(peer)->rx_closed));
-	/* room in the peer's domain matters too: wait there as well; the
+	/*
+	 * room in the peer's domain matters too: wait there as well; the
 	 * domain lives as long as the peer, which we hold until release,
 	 * and epoll drops its entries before release
 	 */
