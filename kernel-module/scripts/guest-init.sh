@@ -10,21 +10,29 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 
+# a suite reports its own failures (exit status 1); anything else means
+# it died
+suite() {
+	"$@"
+	rc=$?
+	[ "$rc" -le 1 ] || echo "not ok - suite '$*' died (status $rc)"
+}
+
 echo "guest: Linux $(uname -r), $(grep -c ^processor /proc/cpuinfo) cpu(s)"
 if insmod /comsock.ko; then
 	echo "ok - module: insmod comsock.ko"
 	case "$comtest" in
 	bench)
-		/com_bench
+		/com_bench || echo "not ok - bench: failed"
 		;;
 	*)
-		/com_test local
-		/com_test --ns 1 local
-		/com_test --ns 2 local
-		/com_test cross
+		suite /com_test local
+		suite /com_test --ns 1 local
+		suite /com_test --ns 2 local
+		suite /com_test cross
 		echo "# the initial domain after the suites:"
 		sed 's/^/#   /' /proc/net/comsock_stat
-		/com_test unload /comsock.ko
+		suite /com_test unload /comsock.ko
 		;;
 	esac
 else

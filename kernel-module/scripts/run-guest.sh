@@ -61,18 +61,23 @@ bios=""
 [ -f /usr/share/qemu/qboot.rom ] && bios="-bios /usr/share/qemu/qboot.rom"
 log=$build/guest-$mode.log
 echo "kernel-module: booting the guest ($mode), log in $log"
-status=0
+rm -f "$build/qemu.status"
 # shellcheck disable=SC2086
-timeout "${COMSOCK_GUEST_TIMEOUT:-540}" qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp "${COMSOCK_GUEST_SMP:-2}" \
-	-m 1G -nographic -nic none -no-reboot $bios \
-	-kernel "$build/vmlinux-$kver" -initrd "$build/initramfs.cpio" \
-	-append "console=ttyS0 quiet panic=-1 slub_debug=FZP comtest=$mode" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$log" | grep -v '^dmesg: ' || status=$?
+{
+	timeout "${COMSOCK_GUEST_TIMEOUT:-540}" qemu-system-x86_64 \
+		-accel tcg,thread=multi -cpu max -smp "${COMSOCK_GUEST_SMP:-2}" \
+		-m 1G -nographic -nic none -no-reboot $bios \
+		-kernel "$build/vmlinux-$kver" -initrd "$build/initramfs.cpio" \
+		-append "console=ttyS0 quiet panic=-1 slub_debug=FZP comtest=$mode" \
+		</dev/null 2>&1
+	echo $? >"$build/qemu.status"
+} | tr -d '\r' | tee "$log" | grep -v '^dmesg: ' || true
+status=$(cat "$build/qemu.status" 2>/dev/null || echo unknown)
 
 pass=$(grep -c '^ok - ' "$log" || true)
 fail=$(grep -c '^not ok - ' "$log" || true)
 if ! grep -q '^guest: done' "$log"; then
-	echo "not ok - guest: did not finish (qemu status $status)"
+	echo "not ok - guest: did not finish (qemu exit status $status, 124: time limit)"
 	fail=$((fail + 1))
 fi
 if grep -E '^(\[ *[0-9.]+\] )?(BUG:|Oops|Kernel panic|general protection)' "$log" >/dev/null; then
