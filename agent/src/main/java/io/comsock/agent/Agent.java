@@ -105,6 +105,14 @@ public final class Agent {
                 }
                 materialize(coreJar, in.readAllBytes());
             }
+            // earlier versions' copies: a JVM still running one keeps its open file
+            try (var old = Files.newDirectoryStream(coreJar.getParent(), "core-*.jar")) {
+                for (Path p : old) {
+                    if (!p.equals(coreJar)) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
         }
         URLClassLoader loader = new URLClassLoader("comsock-agent", new URL[] {coreJar.toUri().toURL()},
                 ClassLoader.getPlatformClassLoader());

@@ -33,7 +33,7 @@ final class SocketHook {
         try {
             hook = Class.forName(NAME.replace('/', '.'), false, null);
         } catch (ClassNotFoundException first) {
-            hook = javaNet.defineClass(bytes());
+            hook = javaNet.defineClass(ClassFiles.hookClass());
         }
         try {
             javaNet.findStaticSetter(hook, "wrapper", BiFunction.class).invoke(wrapper);
@@ -44,6 +44,7 @@ final class SocketHook {
         }
     }
 
+    /** The same class built with ASM: the reference that a test compares {@link ClassFiles#hookClass} with. */
     static byte[] bytes() {
         ClassWriter cw = new ClassWriter(0);
         cw.visit(Opcodes.V11, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, NAME, null,

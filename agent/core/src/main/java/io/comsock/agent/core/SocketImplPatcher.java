@@ -16,9 +16,10 @@ import net.bytebuddy.jar.asm.Opcodes;
  * implementation. Each of its returns passes the new implementation through
  * {@code java.net.ComsockSocketHook.wrap(impl, server)} (see {@link SocketHook}). Patching the return value (rather than installing a
  * socket factory) keeps SOCKS and HTTP proxies working and leaves the factory slots to the
- * application. The transformer is removed again at once, so no other class load pays for it;
- * Byte Buddy's bundled ASM does the rewrite, which costs milliseconds, where a full
- * {@code AgentBuilder} costs about a second of start-up.
+ * application. The transformer is removed again at once, so no other class load pays for it.
+ * The JDK's method is one straight line ({@code new NioSocketImpl(server)}), which
+ * {@link ClassFiles} patches directly on the bytes; any other shape goes through Byte Buddy's
+ * bundled ASM. A full {@code AgentBuilder} costs about a second of start-up.
  */
 final class SocketImplPatcher {
 
@@ -60,6 +61,16 @@ final class SocketImplPatcher {
     }
 
     static byte[] rewrite(byte[] bytes, boolean[] patched) {
+        byte[] direct = ClassFiles.patch(bytes, "createPlatformSocketImpl", "(Z)Ljava/net/SocketImpl;");
+        if (direct != null) {
+            patched[0] = true;
+            return direct;
+        }
+        return rewriteWithAsm(bytes, patched);
+    }
+
+    /** The general path, for a JDK whose method is not the simple shape {@link ClassFiles} handles. */
+    static byte[] rewriteWithAsm(byte[] bytes, boolean[] patched) {
         ClassReader r = new ClassReader(bytes);
         ClassWriter w = new ClassWriter(r, 0);
         r.accept(new ClassVisitor(Opcodes.ASM9, w) {

@@ -18,9 +18,15 @@ class SocketHookTest {
         try (InputStream in = Object.class.getResourceAsStream("/java/net/SocketImpl.class")) {
             original = in.readAllBytes();
         }
+        byte[] direct = ClassFiles.patch(original, "createPlatformSocketImpl", "(Z)Ljava/net/SocketImpl;");
+        assertNotNull(direct, "this JDK's method has a shape the direct patch handles");
+        assertHookBeforeEveryReturn(direct);
         boolean[] patched = new boolean[1];
-        byte[] out = SocketImplPatcher.rewrite(original, patched);
+        assertHookBeforeEveryReturn(SocketImplPatcher.rewriteWithAsm(original, patched));
         assertTrue(patched[0], "createPlatformSocketImpl(boolean) found in Java " + System.getProperty("java.version"));
+    }
+
+    private static void assertHookBeforeEveryReturn(byte[] out) {
         int[] returns = new int[1];
         int[] hooks = new int[1];
         new ClassReader(out).accept(new ClassVisitor(Opcodes.ASM9) {
@@ -51,10 +57,29 @@ class SocketHookTest {
     }
 
     @Test
-    void theHookClassIsValidBytecode() {
+    void otherShapesAreLeftToAsm() {
+        // a method with a branch: the direct patch declines, it never guesses
         byte[] b = SocketHook.bytes();
+        assertNull(ClassFiles.patch(b, "wrap", "(Z)Ljava/net/SocketImpl;"), "absent method");
+        assertNull(ClassFiles.patch(new byte[] {1, 2, 3}, "x", "()V"), "not a class file");
+    }
+
+    @Test
+    void theHookClassIsValidBytecode() {
+        byte[] b = ClassFiles.hookClass();
         ClassReader r = new ClassReader(b);
         assertEquals(SocketHook.NAME, r.getClassName());
+        int[] found = new int[1];
+        r.accept(new ClassVisitor(Opcodes.ASM9) {
+            @Override
+            public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
+                if (name.equals("wrap") && desc.equals(SocketHook.WRAP_DESC) && (access & Opcodes.ACC_STATIC) != 0) {
+                    found[0]++;
+                }
+                return null;
+            }
+        }, 0);
+        assertEquals(1, found[0]);
         assertEquals(SocketImpl.class.getPackageName().replace('.', '/'), r.getClassName().substring(0, r.getClassName().lastIndexOf('/')));
     }
 }
