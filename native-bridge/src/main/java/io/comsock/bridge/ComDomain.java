@@ -39,7 +39,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Every descriptor is checked before use: its type, its connection id and generation, that its
  * sender is the connection's peer, that a run lies inside the region, is claimed and tagged by
  * the sending lane, is attached to no connection yet, and continues the stream exactly. A bad one
- * resets the one connection it names. Every 200 ms while connections are open (1 s otherwise),
+ * resets the one connection it names. Every 200 ms while connections are open (1 s while it only
+ * knows peers; never while it knows nobody),
  * the daemon probes its peers' locks: a dead peer's connections fail at once ("Connection
  * reset", or end of stream if the peer had finished writing), and the blocks and lane it held
  * in this region are reclaimed.
