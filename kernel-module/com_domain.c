@@ -235,10 +235,11 @@ static struct com_msg *com_ring_pop(struct com_domain *d)
  *	daemon				sender
  *	state = IDLE			queue descriptor
  *	smp_mb()			smp_mb()
- *	queue empty? -> sleep		state IDLE? -> wake it
+ *	queue empty? -> sleep		IDLE -> BUSY (cmpxchg)? -> wake it
  *
  * At least one side sees the other's store, so no descriptor is left
- * behind with the daemon asleep.
+ * behind with the daemon asleep; the cmpxchg lets only one sender wake
+ * it per idle period.
  */
 static int com_daemon(void *data)
 {
@@ -299,7 +300,13 @@ int com_route(struct com_domain *from, struct com_domain *to,
 	atomic64_inc(&to->stats.queued);
 
 	smp_mb();
-	if (READ_ONCE(to->daemon_state) == COM_DAEMON_IDLE) {
+	/*
+	 * the first sender to find the daemon idle marks it busy and wakes
+	 * it; the others see it busy
+	 */
+	if (READ_ONCE(to->daemon_state) == COM_DAEMON_IDLE &&
+	    cmpxchg(&to->daemon_state, COM_DAEMON_IDLE, COM_DAEMON_BUSY) ==
+	    COM_DAEMON_IDLE) {
 		atomic64_inc(&to->stats.wakeups);
 		wake_up_process(to->daemon);
 	} else {

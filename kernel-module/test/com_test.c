@@ -378,6 +378,21 @@ static int t_echo(void)
 		CHECK(read(s, buf, sizeof(buf)) == 10);	/* after the timeout */
 		CHECK(now_sec() - t0 >= 0.25);
 	}
+	/* MSG_WAITALL collects several writes */
+	if (fork() == 0) {
+		int i;
+
+		for (i = 0; i < 3; i++) {
+			usleep(50000);
+			if (write(c, "abcd", 4) != 4)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	CHECK(set_timeo(s, SO_RCVTIMEO, 5000) == 0);
+	CHECK(recv(s, buf, 12, MSG_WAITALL) == 12);
+	CHECK(!memcmp(buf, "abcdabcdabcd", 12));
+	CHECK(wait(NULL) > 0);
 	close(c);
 	CHECK(read(s, buf, sizeof(buf)) == 0);	/* end of file */
 	close(s);
