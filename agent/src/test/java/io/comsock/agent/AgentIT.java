@@ -95,6 +95,42 @@ class AgentIT {
     }
 
     @Test
+    void aServerBoundToOneAddressServesOnlyThatTransport() throws Exception {
+        try (Jvm comOnly = Jvm.start(agent(3), EchoServer.class.getName(), "7010", "1", "192.168.0.5");
+                Jvm tcpOnly = Jvm.start(agent(5), EchoServer.class.getName(), "7011", "1", "127.0.0.1")) {
+            comOnly.await("LISTENING");
+            tcpOnly.await("LISTENING");
+            try (Jvm c = Jvm.start(agent(4), EchoClient.class.getName(), "192.168.0.5", "7010", "own-address")) {
+                assertEquals("echo own-address", c.await("REPLY "));
+            }
+            try (Jvm c = Jvm.start(null, EchoClient.class.getName(), "127.0.0.1", "7010", "x")) {
+                assertEquals("java.net.ConnectException: Connection refused", c.await("ERROR "));
+            }
+            try (Jvm c = Jvm.start(agent(4), EchoClient.class.getName(), "192.168.0.7", "7011", "x")) {
+                assertEquals("java.net.ConnectException: Connection refused", c.await("ERROR "));
+            }
+            try (Jvm c = Jvm.start(null, EchoClient.class.getName(), "127.0.0.1", "7011", "loopback")) {
+                assertEquals("echo loopback", c.await("REPLY "));
+            }
+        }
+    }
+
+    @Test
+    void aVirtualThreadBlockedOnComSocketIsClosedByInterrupt() throws Exception {
+        try (Jvm server = Jvm.start(agent(3), EchoServer.class.getName(), "7012", "1")) {
+            server.await("LISTENING");
+            try (Jvm c = Jvm.start(agent(4), io.comsock.agent.apps.VirtualReader.class.getName(), "192.168.0.5", "7012")) {
+                assertEquals(0, c.exit(), c.err().toString());
+                if (c.out().stream().anyMatch(l -> l.startsWith("SKIPPED"))) {
+                    org.junit.jupiter.api.Assumptions.abort("virtual threads need Java 21+");
+                }
+                assertEquals("java.net.SocketException: Closed by interrupt", c.await("OUTCOME "));
+                assertEquals("true", c.await("CLOSED "));
+            }
+        }
+    }
+
+    @Test
     void httpUrlConnectionToAServerSocketServer() throws Exception {
         try (Jvm server = Jvm.start(agent(3), HttpServer.class.getName(), "7003", "1")) {
             server.await("LISTENING");

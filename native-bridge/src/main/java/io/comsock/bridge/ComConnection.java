@@ -4,6 +4,7 @@ import static io.comsock.bridge.RegionLayout.*;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
@@ -696,7 +697,8 @@ public final class ComConnection implements Closeable {
 
     /**
      * After a park: an interrupted virtual thread closes the socket, as the JDK does ("Closed by
-     * interrupt"); a platform thread, which the JDK's blocking socket calls ignore, keeps waiting
+     * interrupt", an {@link InterruptedIOException} that {@code java.net.Socket} reports as a
+     * {@code SocketException}); a platform thread, which the JDK's blocking socket calls ignore, keeps waiting
      * and gets its interrupt status back when the call returns. Returns true if it took one.
      */
     private boolean checkInterrupt() throws IOException {
@@ -705,8 +707,10 @@ public final class ComConnection implements Closeable {
             return false;
         }
         if (Threads.isVirtual(t)) {
+            // the JDK's Socket streams turn this (with the interrupt status still set) into
+            // "SocketException: Closed by interrupt" and close the Socket, as for its own sockets
             close();
-            throw new SocketException("Closed by interrupt");
+            throw new InterruptedIOException("Closed by interrupt");
         }
         return Thread.interrupted();
     }

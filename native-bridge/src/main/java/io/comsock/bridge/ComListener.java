@@ -96,8 +96,9 @@ public final class ComListener implements Closeable {
                     // as with the JDK: a virtual thread's interrupt closes the socket, a platform
                     // thread keeps waiting and gets its interrupt status back at the end
                     if (Threads.isVirtual(Thread.currentThread())) {
+                        Thread.currentThread().interrupt();
                         close();
-                        throw new SocketException("Closed by interrupt");
+                        throw new java.io.InterruptedIOException("Closed by interrupt");
                     }
                     interrupted = true;
                 }
