@@ -23,7 +23,7 @@ final class Jvms {
     static Process start(boolean isolate, String agentArg, Class<?> main, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         if (isolate) {
-            cmd.addAll(List.of("unshare", "-n", "--"));
+            cmd.addAll(ISOLATION);
         }
         cmd.add(java());
         if (agentArg != null) {
@@ -34,14 +34,28 @@ final class Jvms {
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
 
-    /** True if this process may create network namespaces. */
+    /** The command prefix that gives a JVM an empty network namespace; empty if none can be made. */
+    private static final List<String> ISOLATION = isolation();
+
+    /** True if this process may create network namespaces (as root, or in a user namespace). */
     static boolean canIsolate() {
-        try {
-            Process p = new ProcessBuilder("unshare", "-n", "true").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
+        return !ISOLATION.isEmpty();
+    }
+
+    private static List<String> isolation() {
+        for (List<String> prefix : List.of(List.of("unshare", "-n", "--"), List.of("unshare", "-r", "-n", "--"))) {
+            try {
+                List<String> probe = new ArrayList<>(prefix);
+                probe.add("true");
+                Process p = new ProcessBuilder(probe).redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor() == 0) {
+                    return prefix;
+                }
+            } catch (IOException | InterruptedException e) {
+                // try the next way
+            }
         }
+        return List.of();
     }
 }

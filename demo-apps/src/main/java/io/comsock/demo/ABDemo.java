@@ -27,11 +27,11 @@ public final class ABDemo {
 
     private final String agent;
     private final Path dir;
-    private final boolean isolate;
+    private final List<String> isolate;
     private int step;
     private final int steps;
 
-    private ABDemo(String agent, Path dir, boolean isolate, int steps) {
+    private ABDemo(String agent, Path dir, List<String> isolate, int steps) {
         this.agent = agent;
         this.dir = dir;
         this.isolate = isolate;
@@ -89,12 +89,12 @@ public final class ABDemo {
                         new String[] {"7104"}, ChatClient.class.getName(), new String[] {"7104", "8", "" + 5000 / scale},
                         new String[][] {{"ops", "lines delivered/s"}, {"p50us", "p50 say-to-hear (µs)"},
                             {"p99us", "p99 say-to-hear (µs)"}}));
-        boolean isolate = canIsolate();
+        List<String> isolate = isolation();
         Path dir = Files.createTempDirectory("comsock-ab");
         ABDemo demo = new ABDemo(agent, dir, isolate, apps.size() * 2);
         System.out.println("comsock A/B demo: the same application jars on TCP (127.0.0.1) and, with -javaagent, on "
                 + "com-socket (" + SERVER_ADDRESS + "); Java " + System.getProperty("java.version"));
-        System.out.println(isolate ? "Each com-socket JVM runs in a network namespace of its own with no interface: "
+        System.out.println(!isolate.isEmpty() ? "Each com-socket JVM runs in a network namespace of its own with no interface: "
                 + "it cannot send a byte over TCP."
                 : "No network namespace could be made here: the com-socket side relies on the agent failing closed.");
         boolean allVerified = true;
@@ -151,8 +151,8 @@ public final class ABDemo {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>();
-        if (domain != null && isolate) {
-            cmd.addAll(List.of("unshare", "-n", "--"));
+        if (domain != null) {
+            cmd.addAll(isolate);
         }
         cmd.add(java);
         cmd.add("-Xmx2g");
@@ -185,13 +185,21 @@ public final class ABDemo {
         return "true".equals(verified) ? "verified" : "FAILED";
     }
 
-    private static boolean canIsolate() {
-        try {
-            Process p = new ProcessBuilder("unshare", "-n", "true").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor() == 0;
-        } catch (IOException | InterruptedException e) {
-            return false;
+    /** The command prefix that gives a JVM an empty network namespace, or none if none can be made. */
+    private static List<String> isolation() {
+        for (List<String> prefix : List.of(List.of("unshare", "-n", "--"), List.of("unshare", "-r", "-n", "--"))) {
+            try {
+                List<String> probe = new ArrayList<>(prefix);
+                probe.add("true");
+                Process p = new ProcessBuilder(probe).redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor() == 0) {
+                    return prefix;
+                }
+            } catch (IOException | InterruptedException e) {
+                // try the next way
+            }
         }
+        return List.of();
     }
 }

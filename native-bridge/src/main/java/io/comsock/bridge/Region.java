@@ -85,6 +85,8 @@ final class Region implements AutoCloseable {
                     StandardOpenOption.READ, StandardOpenOption.WRITE),
                     PosixFilePermissions.asFileAttribute(filePermissions(config.group)));
             try {
+                // set again: creation modes pass through the umask, which would drop group access
+                Files.setPosixFilePermissions(tmp, filePermissions(config.group));
                 setGroup(tmp, config.group);
                 FileLock lock = ch.lock();
                 ch.write(ByteBuffer.allocate(1), layout.size - 1);
@@ -313,6 +315,7 @@ final class Region implements AutoCloseable {
         } catch (FileAlreadyExistsException raced) {
             return;
         }
+        Files.setPosixFilePermissions(dir, perms); // the umask may have narrowed the creation mode
         setGroup(dir, group);
     }
 

@@ -140,6 +140,24 @@ class ConnectionStateTest {
     }
 
     @Test
+    void regionsArePrivateUnlessAGroupIsNamed() throws Exception {
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> perms =
+                java.nio.file.Files.getPosixFilePermissions(Region.pathOf(dir, 1));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(perms));
+        Path shared = dir.resolve("shared");
+        String group = java.nio.file.Files.readAttributes(dir, java.nio.file.attribute.PosixFileAttributes.class).group().getName();
+        try (ComDomain d = ComDomain.open(ComConfig.builder(5).dir(shared).group(group).build())) {
+            assertEquals("rwxrwx---", java.nio.file.attribute.PosixFilePermissions.toString(
+                    java.nio.file.Files.getPosixFilePermissions(shared)));
+            assertEquals("rw-rw----", java.nio.file.attribute.PosixFilePermissions.toString(
+                    java.nio.file.Files.getPosixFilePermissions(Region.pathOf(shared, 5))));
+            assertEquals(group, java.nio.file.Files.readAttributes(Region.pathOf(shared, 5),
+                    java.nio.file.attribute.PosixFileAttributes.class).group().getName());
+        }
+        assertFalse(java.nio.file.Files.exists(Region.pathOf(shared, 5)), "a closed domain removes its region");
+    }
+
+    @Test
     void badConfigurationIsNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ComConfig.builder(1).blocks(1000).build());
