@@ -22,6 +22,7 @@ public final class ComListener implements Closeable {
     private final Condition ready = lock.newCondition();
     private final ArrayDeque<ComConnection> queue = new ArrayDeque<>();
     private volatile boolean closed;
+    private java.util.function.Predicate<ComConnection> sink;
 
     ComListener(ComDomain domain, int port, int backlog) {
         this.domain = domain;
@@ -37,11 +38,36 @@ public final class ComListener implements Closeable {
         return !closed && queue.size() < backlog;
     }
 
+    /**
+     * Hands every connection, from now on, to {@code sink} instead of queueing it for
+     * {@link #accept}; those already queued go first. The sink runs on the receive daemon's
+     * thread, must not block, and returns false to refuse a connection (its backlog is full).
+     */
+    public void deliverTo(java.util.function.Predicate<ComConnection> sink) {
+        lock.lock();
+        try {
+            this.sink = sink;
+            for (ComConnection c; (c = queue.poll()) != null; ) {
+                if (!sink.test(c)) {
+                    c.abort();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Daemon: queues an established connection. False if closed or full. */
     boolean offer(ComConnection c) {
         lock.lock();
         try {
-            if (closed || queue.size() >= backlog) {
+            if (closed) {
+                return false;
+            }
+            if (sink != null) {
+                return sink.test(c);
+            }
+            if (queue.size() >= backlog) {
                 return false;
             }
             queue.add(c);

@@ -134,12 +134,26 @@ public class ComSocketImpl extends SocketImpl {
         if (l == null) {
             throw new SocketException("Socket is not listening");
         }
-        ComSocketImpl t = (ComSocketImpl) s;
-        ComConnection c = l.accept(timeout);
-        t.conn = c;
-        t.address = ComAddress.addressOf(c.remoteDomain);
-        t.port = c.remotePort;
-        t.localport = c.localPort;
+        ((ComSocketImpl) s).attach(l.accept(timeout));
+    }
+
+    /** The listener of this implementation once it listens, else null. */
+    public ComListener listener() {
+        return listener;
+    }
+
+    /** A new implementation holding {@code c}, a connection accepted by this one's listener. */
+    public ComSocketImpl accepted(ComConnection c) {
+        ComSocketImpl t = new ComSocketImpl(domain);
+        t.attach(c);
+        return t;
+    }
+
+    private void attach(ComConnection c) {
+        conn = c;
+        address = ComAddress.addressOf(c.remoteDomain);
+        port = c.remotePort;
+        localport = c.localPort;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.comsock.agent.core;
 
+import io.comsock.bridge.ComSocketImpl;
 import io.comsock.bridge.Threads;
 import java.io.IOException;
 import java.net.SocketImpl;
@@ -12,8 +13,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Accepts on a TCP listener and a com-socket listener at once, for a server socket bound to the
- * wildcard address. Two daemon threads accept (one per transport, each blocked in its own
- * accept) into one queue of at most {@code backlog} connections, from which
+ * wildcard address. A daemon thread blocked in the TCP accept, and the com-socket receive daemon
+ * directly, put connections into one queue of at most {@code backlog}, from which
  * {@code ServerSocket.accept} takes in arrival order, with its {@code SO_TIMEOUT}. Waiting on the
  * queue parks, so a virtual thread in {@code accept} does not pin its carrier.
  */
@@ -35,7 +36,28 @@ final class DualAcceptor {
         this.com = com;
         this.capacity = Math.max(1, backlog <= 0 ? 50 : backlog);
         start("tcp", port, this::acceptTcp);
-        start("com", port, this::acceptCom);
+        // com-socket connections come straight from the receive daemon into the queue: no thread
+        // of ours in between, one wake-up fewer per accept
+        ComSocketImpl listening = (ComSocketImpl) com;
+        listening.listener().deliverTo(c -> offer(listening.accepted(c), true));
+    }
+
+    /** Queues an accepted connection unless the queue is full or closed; never waits. */
+    private boolean offer(SocketImpl s, boolean isCom) {
+        lock.lock();
+        try {
+            if (closed || queue.size() >= capacity) {
+                return false;
+            }
+            queue.add(s);
+            if (isCom) {
+                fromCom.put(s, Boolean.TRUE);
+            }
+            ready.signal();
+            return true;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private interface Acceptor {
@@ -51,13 +73,6 @@ final class DualAcceptor {
     private SocketImpl acceptTcp() throws IOException {
         SocketImpl s = Impls.newPlatform(false);
         Impls.accept(tcp, s);
-        return s;
-    }
-
-    private SocketImpl acceptCom() throws IOException {
-        SocketImpl s = AgentRuntime.current().provider.newSocketImpl();
-        Impls.create(s, true);
-        Impls.accept(com, s);
         return s;
     }
 
