@@ -255,6 +255,7 @@ static int com_daemon(void *data)
 		}
 		set_current_state(TASK_INTERRUPTIBLE);
 		WRITE_ONCE(d->daemon_state, COM_DAEMON_IDLE);
+		/* idle flag before ring_count; pairs with the barrier in com_route() */
 		smp_mb();
 		if (READ_ONCE(d->ring_count) || kthread_should_stop()) {
 			__set_current_state(TASK_RUNNING);
@@ -299,6 +300,7 @@ int com_route(struct com_domain *from, struct com_domain *to,
 	spin_unlock(&to->recv_lock);
 	atomic64_inc(&to->stats.queued);
 
+	/* ring_count before the idle flag; pairs with the daemon's barrier */
 	smp_mb();
 	/*
 	 * the first sender to find the daemon idle marks it busy and wakes

@@ -126,6 +126,10 @@ static struct proto com_proto = {
 	.obj_size	= sizeof(struct com_sock),
 };
 
+/*
+ * Not const: the family number is a module parameter, copied in at init
+ * from the const templates; read-only from then on.
+ */
 static struct proto_ops com_stream_ops __ro_after_init;
 static struct proto_ops com_dgram_ops __ro_after_init;
 
