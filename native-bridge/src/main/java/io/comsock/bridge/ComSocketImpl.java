@@ -11,8 +11,6 @@ import java.net.SocketAddress;
 import java.net.SocketException;
 import java.net.SocketImpl;
 import java.net.SocketOption;
-import java.net.SocketOptions;
-import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.util.Set;
 
@@ -31,21 +29,12 @@ public class ComSocketImpl extends SocketImpl {
     private volatile ComConnection conn;
     private volatile ComListener listener;
     private int reservedPort;
-    private int timeout;
-    private int linger = -1;
-    private boolean noDelay;
-    private boolean keepAlive;
-    private boolean reuseAddress;
-    private boolean oobInline;
-    private int sendBuffer;
-    private int receiveBuffer;
-    private int trafficClass;
+    private final Options options;
     private volatile boolean closed;
 
     public ComSocketImpl(ComDomain domain) {
         this.domain = domain;
-        this.sendBuffer = domain.config.window;
-        this.receiveBuffer = domain.config.window;
+        this.options = new Options(domain.config.window);
     }
 
     /** The connection, once connected or accepted; null before. */
@@ -134,7 +123,7 @@ public class ComSocketImpl extends SocketImpl {
         if (l == null) {
             throw new SocketException("Socket is not listening");
         }
-        ((ComSocketImpl) s).attach(l.accept(timeout));
+        ((ComSocketImpl) s).attach(l.accept(options.timeout));
     }
 
     /** The listener of this implementation once it listens, else null. */
@@ -163,13 +152,13 @@ public class ComSocketImpl extends SocketImpl {
             @Override
             public int read() throws IOException {
                 byte[] one = new byte[1];
-                int n = c.read(one, 0, 1, timeout);
+                int n = c.read(one, 0, 1, options.timeout);
                 return n < 0 ? -1 : one[0] & 0xFF;
             }
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
-                return c.read(b, off, len, timeout);
+                return c.read(b, off, len, options.timeout);
             }
 
             @Override
@@ -218,7 +207,7 @@ public class ComSocketImpl extends SocketImpl {
         closed = true;
         ComConnection c = conn;
         if (c != null) {
-            if (linger == 0) {
+            if (options.linger == 0) {
                 c.abort();
             } else {
                 c.close();
@@ -256,115 +245,32 @@ public class ComSocketImpl extends SocketImpl {
 
     @Override
     public void setOption(int optID, Object value) throws SocketException {
-        if (closed) {
-            throw new SocketException("Socket closed");
-        }
-        switch (optID) {
-            case SocketOptions.SO_TIMEOUT:
-                timeout = nonNegative("SO_TIMEOUT", value);
-                break;
-            case SocketOptions.SO_LINGER:
-                linger = value instanceof Boolean ? -1 : nonNegative("SO_LINGER", value);
-                break;
-            case SocketOptions.TCP_NODELAY:
-                noDelay = bool("TCP_NODELAY", value);
-                break;
-            case SocketOptions.SO_KEEPALIVE:
-                keepAlive = bool("SO_KEEPALIVE", value);
-                break;
-            case SocketOptions.SO_REUSEADDR:
-                reuseAddress = bool("SO_REUSEADDR", value);
-                break;
-            case SocketOptions.SO_OOBINLINE:
-                oobInline = bool("SO_OOBINLINE", value);
-                break;
-            case SocketOptions.SO_SNDBUF:
-                sendBuffer = positive("SO_SNDBUF", value);
-                break;
-            case SocketOptions.SO_RCVBUF:
-                receiveBuffer = positive("SO_RCVBUF", value);
-                break;
-            case SocketOptions.IP_TOS:
-                trafficClass = nonNegative("IP_TOS", value);
-                break;
-            default:
-                throw new SocketException("Option " + optID + " is not supported by com-socket");
-        }
+        checkOpen();
+        options.set(optID, value);
     }
 
     @Override
     public Object getOption(int optID) throws SocketException {
-        if (closed) {
-            throw new SocketException("Socket closed");
-        }
-        switch (optID) {
-            case SocketOptions.SO_TIMEOUT:
-                return timeout;
-            case SocketOptions.SO_LINGER:
-                return linger;
-            case SocketOptions.TCP_NODELAY:
-                return noDelay;
-            case SocketOptions.SO_KEEPALIVE:
-                return keepAlive;
-            case SocketOptions.SO_REUSEADDR:
-                return reuseAddress;
-            case SocketOptions.SO_OOBINLINE:
-                return oobInline;
-            case SocketOptions.SO_SNDBUF:
-                return sendBuffer;
-            case SocketOptions.SO_RCVBUF:
-                return receiveBuffer;
-            case SocketOptions.IP_TOS:
-                return trafficClass;
-            case SocketOptions.SO_BINDADDR:
-                return domain.address();
-            default:
-                throw new SocketException("Option " + optID + " is not supported by com-socket");
-        }
+        checkOpen();
+        return options.get(optID, domain.address());
     }
-
-    private static final Set<SocketOption<?>> OPTIONS = Set.of(StandardSocketOptions.SO_KEEPALIVE,
-            StandardSocketOptions.SO_SNDBUF, StandardSocketOptions.SO_RCVBUF, StandardSocketOptions.SO_REUSEADDR,
-            StandardSocketOptions.SO_LINGER, StandardSocketOptions.TCP_NODELAY, StandardSocketOptions.IP_TOS);
 
     @Override
     protected Set<SocketOption<?>> supportedOptions() {
-        return OPTIONS;
+        return Options.SUPPORTED;
     }
 
     @Override
     protected <T> void setOption(SocketOption<T> name, T value) throws IOException {
-        int id = optionId(name);
-        if (id == SocketOptions.SO_LINGER && value instanceof Integer && (Integer) value < 0) {
-            setOption(id, Boolean.FALSE);
-        } else {
-            setOption(id, value);
-        }
+        checkOpen();
+        options.set(name, value);
     }
 
     @Override
     @SuppressWarnings("unchecked")
     protected <T> T getOption(SocketOption<T> name) throws IOException {
-        return (T) getOption(optionId(name));
-    }
-
-    private static int optionId(SocketOption<?> name) {
-        if (name == StandardSocketOptions.SO_KEEPALIVE) {
-            return SocketOptions.SO_KEEPALIVE;
-        } else if (name == StandardSocketOptions.SO_SNDBUF) {
-            return SocketOptions.SO_SNDBUF;
-        } else if (name == StandardSocketOptions.SO_RCVBUF) {
-            return SocketOptions.SO_RCVBUF;
-        } else if (name == StandardSocketOptions.SO_REUSEADDR) {
-            return SocketOptions.SO_REUSEADDR;
-        } else if (name == StandardSocketOptions.SO_LINGER) {
-            return SocketOptions.SO_LINGER;
-        } else if (name == StandardSocketOptions.TCP_NODELAY) {
-            return SocketOptions.TCP_NODELAY;
-        } else if (name == StandardSocketOptions.IP_TOS) {
-            return SocketOptions.IP_TOS;
-        }
-        throw new UnsupportedOperationException("'" + name + "' is not supported by com-socket");
+        checkOpen();
+        return (T) options.get(name, domain.address());
     }
 
     private ComConnection connected() throws SocketException {
@@ -380,26 +286,5 @@ public class ComSocketImpl extends SocketImpl {
         if (closed) {
             throw new SocketException("Socket closed");
         }
-    }
-
-    private static int nonNegative(String name, Object v) throws SocketException {
-        if (!(v instanceof Integer) || (Integer) v < 0) {
-            throw new SocketException(name + "=" + v + " is invalid (expected an integer >= 0)");
-        }
-        return (Integer) v;
-    }
-
-    private static int positive(String name, Object v) throws SocketException {
-        if (!(v instanceof Integer) || (Integer) v <= 0) {
-            throw new SocketException(name + "=" + v + " is invalid (expected an integer > 0)");
-        }
-        return (Integer) v;
-    }
-
-    private static boolean bool(String name, Object v) throws SocketException {
-        if (!(v instanceof Boolean)) {
-            throw new SocketException(name + "=" + v + " is invalid (expected a boolean)");
-        }
-        return (Boolean) v;
     }
 }

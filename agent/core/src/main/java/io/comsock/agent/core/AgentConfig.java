@@ -83,12 +83,11 @@ public final class AgentConfig {
         }
         Path dir = Paths.get(value(found, "dir", "/dev/shm/comsock"));
         int domain = -1;
-        if (enabled) {
-            String d = value(found, "domain", null);
-            if (d == null) {
-                throw new ConfigException("domain is not set (expected domain=N with N in 0.."
-                        + ComAddress.MAX_DOMAIN + ": the agent argument, comsock.domain or COMSOCK_DOMAIN)");
-            }
+        String d = value(found, "domain", null);
+        if (enabled && d == null && provider.equals("shm")) {
+            throw domainNotSet();
+        }
+        if (enabled && d != null) {
             try {
                 domain = Integer.parseInt(d.trim());
             } catch (NumberFormatException e) {
@@ -103,6 +102,12 @@ public final class AgentConfig {
             c.sources.put(e.getKey(), e.getValue()[0] + " (" + e.getValue()[1] + ")");
         }
         return c;
+    }
+
+    /** The domain is required unless the kernel provider takes it from the network namespace. */
+    static ConfigException domainNotSet() {
+        return new ConfigException("domain is not set (expected domain=N with N in 0.." + ComAddress.MAX_DOMAIN
+                + ": the agent argument, comsock.domain or COMSOCK_DOMAIN)");
     }
 
     private static String value(Map<String, String[]> found, String key, String dflt) {

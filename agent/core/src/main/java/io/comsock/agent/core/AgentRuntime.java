@@ -23,8 +23,8 @@ public final class AgentRuntime {
     private AgentRuntime(AgentConfig config, Provider provider) {
         this.config = config;
         this.provider = provider;
-        this.stats = new Stats(config.domain, provider.name());
-        this.domainAddress = ComAddress.addressOf(config.domain);
+        this.stats = new Stats(provider.domain(), provider.name());
+        this.domainAddress = ComAddress.addressOf(provider.domain());
     }
 
     static AgentRuntime current() {
@@ -55,7 +55,7 @@ public final class AgentRuntime {
             return;
         }
         if (current != null) {
-            Log.info("already running as domain " + current.config.domain + "; arguments '" + agentArgs + "' ignored");
+            Log.info("already running as domain " + current.provider.domain() + "; arguments '" + agentArgs + "' ignored");
             return;
         }
         long t1 = System.nanoTime();
@@ -82,7 +82,7 @@ public final class AgentRuntime {
                 + " then waited %.1f ms for the transport (opened in %.1f ms beside them)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
                 (t3 - t2) / 1e6, (t4 - t3) / 1e6, opener.nanos / 1e6));
         long ms = (System.nanoTime() - t0) / 1_000_000;
-        Log.info("domain " + config.domain + " (" + rt.domainAddress.getHostAddress() + ") on provider "
+        Log.info("domain " + provider.domain() + " (" + rt.domainAddress.getHostAddress() + ") on provider "
                 + provider.name() + (attached ? ", attached to a running JVM" : "") + "; started in " + ms + " ms"
                 + "; settings " + config.sources);
         registerMBeanLater(rt.stats);

@@ -36,10 +36,20 @@ final class DualAcceptor {
         this.com = com;
         this.capacity = Math.max(1, backlog <= 0 ? 50 : backlog);
         start("tcp", port, this::acceptTcp);
-        // com-socket connections come straight from the receive daemon into the queue: no thread
-        // of ours in between, one wake-up fewer per accept
-        ComSocketImpl listening = (ComSocketImpl) com;
-        listening.listener().deliverTo(c -> offer(listening.accepted(c), true));
+        if (com instanceof ComSocketImpl) {
+            // user-space com-socket connections come straight from the receive daemon into the
+            // queue: no thread of ours in between, one wake-up fewer per accept
+            ComSocketImpl listening = (ComSocketImpl) com;
+            listening.listener().deliverTo(c -> offer(listening.accepted(c), true));
+        } else {
+            start("com", port, this::acceptCom);
+        }
+    }
+
+    private SocketImpl acceptCom() throws IOException {
+        SocketImpl s = AgentRuntime.current().provider.newSocketImpl();
+        Impls.accept(com, s);
+        return s;
     }
 
     /** Queues an accepted connection unless the queue is full or closed; never waits. */

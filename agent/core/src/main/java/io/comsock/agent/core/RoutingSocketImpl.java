@@ -139,7 +139,7 @@ final class RoutingSocketImpl extends SocketImpl implements PlatformSocketImpl {
         if (host != null && ComAddress.isComNetwork(host)) {
             if (!host.equals(rt.domainAddress())) {
                 throw new BindException("Cannot assign requested address: " + host.getHostAddress()
-                        + " (this JVM is domain " + rt.config.domain + ", " + rt.domainAddress().getHostAddress() + ")");
+                        + " (this JVM is domain " + rt.provider.domain() + ", " + rt.domainAddress().getHostAddress() + ")");
             }
             Impls.closeQuietly(tcp);
             com = newCom();
@@ -164,7 +164,7 @@ final class RoutingSocketImpl extends SocketImpl implements PlatformSocketImpl {
             } catch (IOException e) {
                 Impls.closeQuietly(c);
                 throw new BindException("Address already in use: port " + p + " is taken on com-socket in domain "
-                        + rt.config.domain + " (" + e.getMessage() + ")");
+                        + rt.provider.domain() + " (" + e.getMessage() + ")");
             }
             com = c;
             mode = Mode.DUAL;

@@ -40,7 +40,18 @@ class AgentConfigTest {
         assertMessage("domain=1,enabled=maybe", "enabled=maybe is invalid (expected true or false)");
         assertMessage("domain=1,bogus=1", "unknown key 'bogus' in the agent arguments (expected one of domain, dir, provider, rules, enabled, log)");
         assertMessage("domain", "agent argument 'domain' is not key=value (expected comma-separated pairs such as domain=3,log=info)");
-        assertMessage("log=info", "domain is not set (expected domain=N with N in 0..252: the agent argument, comsock.domain or COMSOCK_DOMAIN)");
+        assertMessage("provider=shm,log=info", "domain is not set (expected domain=N with N in 0..252: the agent argument, comsock.domain or COMSOCK_DOMAIN)");
+    }
+
+    @Test
+    void withoutTheModuleAutoNeedsADomainAndKernelIsRefused() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(io.comsock.bridge.kernel.KernelSupport.available(), "module loaded here");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> Provider.open(AgentConfig.load("log=off", Map.of(), Map.of())));
+        assertTrue(e.getMessage().startsWith("domain is not set"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> Provider.open(AgentConfig.load("provider=kernel", Map.of(), Map.of())));
+        assertEquals("provider=kernel cannot be used: the AF_COM module is not loaded (no /proc/net/comsock) "
+                + "(expected the comsock module loaded, or provider=shm)", e.getMessage());
     }
 
     @Test
