@@ -65,6 +65,15 @@ class UapiTest {
     }
 
     @Test
+    void withoutTheModuleASocketCannotBeCreatedAndSaysWhy() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(KernelSupport.available(), "the module is loaded here");
+        assertNull(Libc.unavailable(), "the native bindings load on this machine");
+        KernelSocketImpl impl = new KernelSocketImpl(1);
+        SocketException e = assertThrows(SocketException.class, () -> impl.create(true));
+        assertEquals("socket(AF_COM=22) failed: errno 97 (is the comsock module loaded?)", e.getMessage());
+    }
+
+    @Test
     void withoutTheModuleTheProviderSaysWhy() {
         org.junit.jupiter.api.Assumptions.assumeFalse(KernelSupport.available(), "the module is loaded here");
         assertTrue(KernelSupport.whyUnavailable().contains("not loaded"), KernelSupport.whyUnavailable());
