@@ -75,9 +75,14 @@ if [ -z "$kver" ] || [ ! -d "/usr/src/linux-headers-$kver" ]; then
 fi
 
 img="$build/image"
-if [ ! -f "$img/boot/vmlinuz-$kver" ]; then
+mods="$img/lib/modules/$kver"
+
+# the package itself, downloaded once into <build-dir>/deb
+fetch_deb() {
+	deb=$(ls "$build"/deb/linux-image-"$kver"_*.deb 2>/dev/null | head -1)
+	[ -z "$deb" ] || return 0
 	echo "deps: fetching linux-image-$kver (unpacked, not installed)" >&2
-	rm -rf "$build/deb" "$img"
+	rm -rf "$build/deb"
 	mkdir -p "$build/deb"
 	if ! (cd "$build/deb" && apt-get download "linux-image-$kver" >&2 2>/dev/null); then
 		if [ "$(id -u)" = 0 ]; then
@@ -88,8 +93,32 @@ if [ ! -f "$img/boot/vmlinuz-$kver" ]; then
 			exit 2
 		fi
 	fi
-	dpkg-deb -x "$build"/deb/linux-image-*.deb "$img"
+	deb=$(ls "$build"/deb/linux-image-"$kver"_*.deb | head -1)
+}
+
+if [ ! -f "$img/boot/vmlinuz-$kver" ] || [ ! -f "$mods/modules.dep" ]; then
+	fetch_deb
+	rm -rf "$img"
+	dpkg-deb -x "$deb" "$img"
 	depmod -b "$img" "$kver"
+fi
+
+# The virtio and 9p modules of the java mode (run-guest.sh java); put back
+# from the package if the unpacked image lost them.
+want=""
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
+	virtio_pci 9pnet 9pnet_virtio netfs fscache 9p; do
+	f=$(grep "/$m\.ko:" "$mods/modules.dep" | cut -d: -f1)
+	if [ -z "$f" ]; then
+		echo "deps: $m.ko is not in $mods/modules.dep" >&2
+		exit 2
+	fi
+	[ -f "$mods/$f" ] || want="$want ./lib/modules/$kver/$f"
+done
+if [ -n "$want" ]; then
+	fetch_deb
+	# shellcheck disable=SC2086
+	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$img" $want
 fi
 
 # Uncompressed kernel: find the xz stream inside the bzImage and unpack it
