@@ -126,6 +126,56 @@ else
 	sed 's/^/#   /' "$tmp/ns1.java"
 fi
 
+# an AF_COM socket from Java (the foreign function API of Java 22 and
+# later), in the initial namespace and in namespace 1
+j25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+if [ -x "$j25" ]; then
+	cat >"$tmp/ComSocket.java" <<'JAVA'
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+public class ComSocket {
+	public static void main(String[] args) throws Throwable {
+		int family = Integer.parseInt(args[0]);
+		Linker l = Linker.nativeLinker();
+		SymbolLookup libc = l.defaultLookup();
+		MethodHandle socket = l.downcallHandle(libc.find("socket").orElseThrow(),
+			FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
+		MethodHandle close = l.downcallHandle(libc.find("close").orElseThrow(),
+			FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+		int fd = (int) socket.invokeExact(family, 1, 0);	/* SOCK_STREAM */
+		if (fd < 0) {
+			System.out.println("socket() failed");
+			System.exit(1);
+		}
+		System.out.println(Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)));
+		System.exit((int) close.invokeExact(fd) == 0 ? 0 : 1);
+	}
+}
+JAVA
+	fam=$(cat /sys/module/comsock/parameters/family)
+	for where in initial 1; do
+		if [ "$where" = initial ]; then
+			set --
+		else
+			set -- nsenter -t "$pid1" -n
+		fi
+		if "$@" "$j25" --enable-native-access=ALL-UNNAMED \
+			"$tmp/ComSocket.java" "$fam" >"$tmp/cs.out" 2>&1 &&
+			grep -q '^socket:\[' "$tmp/cs.out"; then
+			ok "java 25 opens an AF_COM socket (family $fam) in namespace $where"
+		else
+			notok "java 25 opens an AF_COM socket (family $fam) in namespace $where"
+			sed 's/^/#   /' "$tmp/cs.out"
+		fi
+	done
+fi
+
 kill "$pid1" "$pid2" 2>/dev/null
 wait
 
