@@ -58,7 +58,7 @@ e2e_mount() {
 
 e2e() {
 	e2e_mount || return
-	read -r script </e2e-script
+	IFS= read -r script </e2e-script
 	read -r nonce </e2e-nonce
 	lim=${comlimit:-600}
 	echo "# e2e: running sh $script (at most $lim s)"
