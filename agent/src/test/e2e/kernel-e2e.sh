@@ -2,9 +2,10 @@
 # Unmodified Java programs over the AF_COM kernel module. Runs inside the test guest
 # (make -C kernel-module java-check E2E=$PWD/agent/src/test/e2e/kernel-e2e.sh), chrooted into
 # the host's root, after the module is loaded. Each JVM runs in a network namespace of its own
-# whose domain id is set with net.com.domain_id: domain 1 (192.168.0.3) serves, domain 2
-# (192.168.0.4) connects. The namespaces have no interface but loopback: nothing can use TCP.
-# Prints "ok - ..." / "not ok - ..." lines.
+# whose domain id is set with net.com.domain_id: in each test an odd domain serves and the next
+# one connects. The namespaces have no interface but loopback: nothing can use TCP.
+# Every test uses domain ids of its own: the id of a namespace that ended is not always free again
+# at once. Prints "ok - ..." / "not ok - ..." lines.
 set -u
 repo=$(cd "$(dirname "$0")/../../../.." && pwd)
 agent=$repo/agent/target/comsock-agent.jar
@@ -23,11 +24,15 @@ check() { # name, command...: ok if the command succeeds
 	fi
 }
 
-# in_domain ID COMMAND...: run COMMAND in a new network namespace that is domain ID
+# in_domain ID COMMAND...: run COMMAND in a new network namespace that is domain ID. The id of a
+# namespace that just ended is freed a moment later (namespaces are torn down asynchronously):
+# try for up to 30 s.
 in_domain() {
 	id=$1
 	shift
-	unshare -n sh -c 'echo "$0" > /proc/sys/net/com/domain_id && exec "$@"' "$id" "$@"
+	unshare -n sh -c 'i=0; until echo "$0" 2>/dev/null > /proc/sys/net/com/domain_id; do
+		i=$((i + 1)); [ $i -le 150 ] || { echo "domain id $0 stays taken" >&2; exit 1; }; sleep 0.2; done
+		exec "$@"' "$id" "$@"
 }
 
 # await FILE TEXT: wait up to 120 s for TEXT to appear in FILE
@@ -40,6 +45,36 @@ await() {
 	done
 }
 
+# serve NAME DOMAIN COMMAND...: start a server in its domain, wait until it listens
+serve() {
+	sname=$1
+	sid=$2
+	shift 2
+	in_domain "$sid" "$@" >"$work/$sname" 2>&1 &
+	spid=$!
+	if ! await "$work/$sname" LISTENING; then
+		echo "not ok - java $v: $sname did not start"
+		sed 's/^/#   /' "$work/$sname" | tail -n 20
+	fi
+}
+
+# stop: end the last server started, and keep its log
+stop() {
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	cp "$work/$sname" "$out/java$v-$sname.log" 2>/dev/null
+}
+
+# client NAME DOMAIN COMMAND...: run a client to its end (at most 300 s), keep its log
+client() {
+	cname=$1
+	cid=$2
+	shift 2
+	in_domain "$cid" timeout 300 "$@" >"$work/$cname" 2>&1
+	cp "$work/$cname" "$out/java$v-$cname.log" 2>/dev/null
+}
+
+base=0
 for home in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64; do
 	java=$home/bin/java
 	[ -x "$java" ] || continue
@@ -47,53 +82,48 @@ for home in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64
 	ag="-javaagent:$agent=provider=kernel,log=info"
 
 	# echo, with the kernel provider chosen and the addresses reported
-	in_domain 1 "$java" "$ag" -cp "$apps" io.comsock.agent.apps.EchoServer 7000 1 >"$work/echo-server" 2>&1 &
-	await "$work/echo-server" LISTENING
-	in_domain 2 "$java" "$ag" -cp "$apps" io.comsock.agent.apps.EchoClient 192.168.0.3 7000 hello >"$work/echo-client" 2>&1
+	d=$((base + 1))
+	serve echo-server $d "$java" "$ag" -cp "$apps" io.comsock.agent.apps.EchoServer 7000 1
+	client echo-client $((d + 1)) "$java" "$ag" -cp "$apps" io.comsock.agent.apps.EchoClient 192.168.0.$((d + 2)) 7000 hello
 	check "java $v: echo over AF_COM" grep -q "^REPLY echo hello" "$work/echo-client"
-	check "java $v: addresses are the domains'" grep -q "^CONNECTED 192.168.0.4 TO 192.168.0.3:7000" "$work/echo-client"
+	check "java $v: addresses are the domains'" grep -q "^CONNECTED 192.168.0.$((d + 3)) TO 192.168.0.$((d + 2)):7000" "$work/echo-client"
 	check "java $v: the agent chose the kernel provider" grep -q "on provider kernel" "$work/echo-client"
-	wait
+	stop
 
 	# 64 MB with SHA-256
-	in_domain 1 "$java" "$ag" -cp "$demo" io.comsock.demo.FileServer 7001 64 >"$work/file-server" 2>&1 &
-	fs=$!
-	await "$work/file-server" LISTENING
-	in_domain 2 "$java" "$ag" -cp "$demo" io.comsock.demo.FileClient 192.168.0.3 7001 1 >"$work/file-client" 2>&1
+	d=$((base + 3))
+	serve file-server $d "$java" "$ag" -cp "$demo" io.comsock.demo.FileServer 7001 64
+	client file-client $((d + 1)) "$java" "$ag" -cp "$demo" io.comsock.demo.FileClient 192.168.0.$((d + 2)) 7001 1
 	check "java $v: 64 MB transfer, SHA-256 verified" grep -q "bytes=67108864 .*verified=true" "$work/file-client"
 	check "java $v: no TCP segment in the client's namespace" grep -q "tcpSegments=0" "$work/file-client"
-	kill $fs 2>/dev/null
-	wait
+	stop
 
 	# TLS through SSLSocket
 	keytool=$home/bin/keytool
 	rm -f "$work/server.p12" "$work/trust.p12" "$work/server.crt"
-	"$keytool" -genkeypair -alias s -keyalg EC -groupname secp256r1 -dname CN=comsock -validity 2 \
-		-storetype PKCS12 -keystore "$work/server.p12" -storepass changeit -keypass changeit >/dev/null 2>&1
-	"$keytool" -exportcert -alias s -keystore "$work/server.p12" -storepass changeit -file "$work/server.crt" >/dev/null 2>&1
-	"$keytool" -importcert -noprompt -alias s -file "$work/server.crt" -storetype PKCS12 \
-		-keystore "$work/trust.p12" -storepass changeit >/dev/null 2>&1
-	in_domain 1 "$java" "$ag" -Djavax.net.ssl.keyStore="$work/server.p12" -Djavax.net.ssl.keyStorePassword=changeit \
-		-cp "$apps" io.comsock.agent.apps.TlsServer 7002 >"$work/tls-server" 2>&1 &
-	await "$work/tls-server" LISTENING
-	in_domain 2 "$java" "$ag" -Djavax.net.ssl.trustStore="$work/trust.p12" -Djavax.net.ssl.trustStorePassword=changeit \
-		-cp "$apps" io.comsock.agent.apps.TlsClient 192.168.0.3 7002 secret >"$work/tls-client" 2>&1
+	# keytool runs interpreted: a short job, and emulated CPUs have miscompiled its JIT code
+	"$keytool" -J-Xint -genkeypair -alias s -keyalg EC -groupname secp256r1 -dname CN=comsock -validity 2 \
+		-storetype PKCS12 -keystore "$work/server.p12" -storepass changeit -keypass changeit >"$work/keytool" 2>&1
+	"$keytool" -J-Xint -exportcert -alias s -keystore "$work/server.p12" -storepass changeit -file "$work/server.crt" >>"$work/keytool" 2>&1
+	"$keytool" -J-Xint -importcert -noprompt -alias s -file "$work/server.crt" -storetype PKCS12 \
+		-keystore "$work/trust.p12" -storepass changeit >>"$work/keytool" 2>&1
+	cp "$work/keytool" "$out/java$v-keytool.log" 2>/dev/null
+	d=$((base + 5))
+	serve tls-server $d "$java" "$ag" -Djavax.net.ssl.keyStore="$work/server.p12" -Djavax.net.ssl.keyStorePassword=changeit \
+		-cp "$apps" io.comsock.agent.apps.TlsServer 7002
+	client tls-client $((d + 1)) "$java" "$ag" -Djavax.net.ssl.trustStore="$work/trust.p12" \
+		-Djavax.net.ssl.trustStorePassword=changeit -cp "$apps" io.comsock.agent.apps.TlsClient 192.168.0.$((d + 2)) 7002 secret
 	check "java $v: TLS over AF_COM" grep -q "^REPLY tls echo secret over TLSv1" "$work/tls-client"
-	wait
+	stop
 
 	# refusal and no route
-	in_domain 1 "$java" "$ag" -cp "$apps" io.comsock.agent.apps.EchoServer 7003 1 >"$work/idle-server" 2>&1 &
-	is=$!
-	await "$work/idle-server" LISTENING
-	in_domain 2 "$java" "$ag" -cp "$apps" io.comsock.agent.apps.EchoClient 192.168.0.3 7999 x >"$work/refused" 2>&1
+	d=$((base + 7))
+	serve idle-server $d "$java" "$ag" -cp "$apps" io.comsock.agent.apps.EchoServer 7003 1
+	client refused $((d + 1)) "$java" "$ag" -cp "$apps" io.comsock.agent.apps.EchoClient 192.168.0.$((d + 2)) 7999 x
 	check "java $v: no listener gives Connection refused" grep -q "^ERROR java.net.ConnectException: Connection refused" "$work/refused"
-	in_domain 2 "$java" "$ag" -cp "$apps" io.comsock.agent.apps.EchoClient 192.168.0.9 7000 x >"$work/noroute" 2>&1
+	client noroute $((d + 1)) "$java" "$ag" -cp "$apps" io.comsock.agent.apps.EchoClient 192.168.0.100 7000 x
 	check "java $v: an absent domain gives NoRouteToHostException" grep -q "^ERROR java.net.NoRouteToHostException" "$work/noroute"
-	kill $is 2>/dev/null
-	wait
-
-	for f in "$work"/*-client "$work"/refused "$work"/noroute; do
-		cp "$f" "$out/java$v-$(basename "$f").log" 2>/dev/null
-	done
+	stop
+	base=$((base + 10))
 done
 rm -rf "$work"

@@ -6,14 +6,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
+import java.lang.module.Configuration;
+import java.lang.module.ModuleFinder;
 import java.lang.reflect.InvocationTargetException;
 import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -35,6 +37,7 @@ import java.util.Set;
  */
 public final class Agent {
     private static final String CORE = "comsock-agent-core.jar";
+    private static final String CORE_MODULE = "comsock.agent.core";
     private static boolean started;
 
     private Agent() {
@@ -114,15 +117,20 @@ public final class Agent {
                 }
             }
         }
-        URLClassLoader loader = new URLClassLoader("comsock-agent", new URL[] {coreJar.toUri().toURL()},
+        // the core is an automatic module in a layer of its own: named, so that what java.base
+        // opens to it, and the native access it grants itself, concern it alone
+        ModuleFinder finder = ModuleFinder.of(coreJar);
+        Configuration config = ModuleLayer.boot().configuration().resolve(finder, ModuleFinder.of(), Set.of(CORE_MODULE));
+        ModuleLayer.Controller layer = ModuleLayer.defineModulesWithOneLoader(config, List.of(ModuleLayer.boot()),
                 ClassLoader.getPlatformClassLoader());
+        Module agent = layer.layer().findModule(CORE_MODULE).orElseThrow();
+        ClassLoader loader = layer.layer().findLoader(CORE_MODULE);
         if (inst != null) {
-            Module agent = loader.getUnnamedModule();
             // the agent implements sun.net.PlatformSocketImpl, builds the JDK's NioSocketImpl,
-            // calls SocketImpl's protected methods on other instances, and defines its hook class
-            // in java.net
+            // calls SocketImpl's protected methods on other instances, defines its hook class in
+            // java.net, and (Java 22+) grants its own module native access for JNA
             inst.redefineModule(Object.class.getModule(), Set.of(),
-                    Map.of("sun.net", Set.of(agent), "sun.nio.ch", Set.of(agent)),
+                    Map.of("sun.net", Set.of(agent), "sun.nio.ch", Set.of(agent), "jdk.internal.access", Set.of(agent)),
                     Map.of("java.net", Set.of(agent)), Set.of(), Map.of());
         }
         return loader;

@@ -50,6 +50,7 @@ public final class AgentRuntime {
         }
         AgentConfig config = AgentConfig.load(agentArgs, props, System.getenv());
         Log.setLevel(config.log);
+        grantNativeAccess();
         if (!config.enabled) {
             Log.info("disabled (enabled=false): every socket stays on TCP");
             return;
@@ -123,6 +124,27 @@ public final class AgentRuntime {
                 failure = e;
             }
             nanos = System.nanoTime() - t;
+        }
+    }
+
+    /**
+     * Java 22+: lets this module (and no other) load native code, so that JNA does not make the
+     * JVM print its warning about restricted methods to every application started with the
+     * agent. The public API for it is itself restricted, so the JDK's internal entry point is used,
+     * which the launcher exported to this module alone. Before Java 22 there is no such warning,
+     * and where the entry point is missing nothing is done.
+     */
+    private static void grantNativeAccess() {
+        Module self = AgentRuntime.class.getModule();
+        if (!self.isNamed()) {
+            return;
+        }
+        try {
+            Object access = Class.forName("jdk.internal.access.SharedSecrets").getMethod("getJavaLangAccess").invoke(null);
+            Class.forName("jdk.internal.access.JavaLangAccess").getMethod("addEnableNativeAccess", Module.class)
+                    .invoke(access, self);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            Log.debug("native access not granted to " + self + ": " + e);
         }
     }
 
