@@ -48,7 +48,7 @@ public final class KernelSupport {
     /** The family number in use. */
     public static int family() {
         try {
-            return Integer.parseInt(Files.readString(FAMILY).trim());
+            return Integer.parseInt(readNumber(FAMILY));
         } catch (IOException | NumberFormatException e) {
             return AF_COM_DEFAULT;
         }
@@ -57,10 +57,22 @@ public final class KernelSupport {
     /** This network namespace's domain id, or -1 if it has none (or the module is absent). */
     public static int domainId() {
         try {
-            int id = Integer.parseInt(Files.readString(DOMAIN_ID).trim());
+            int id = Integer.parseInt(readNumber(DOMAIN_ID));
             return id >= 0 && id <= ComAddress.MAX_DOMAIN ? id : -1;
         } catch (IOException | NumberFormatException e) {
             return -1;
+        }
+    }
+
+    /**
+     * A number from a sysctl or sysfs file, in one read: a sysctl answers only a read from its
+     * start, so a reader that takes a first byte and then the rest sees "1" for 12.
+     */
+    private static String readNumber(Path p) throws IOException {
+        try (java.io.InputStream in = Files.newInputStream(p)) {
+            byte[] b = new byte[64];
+            int n = in.read(b);
+            return n <= 0 ? "" : new String(b, 0, n, java.nio.charset.StandardCharsets.US_ASCII).trim();
         }
     }
 
