@@ -68,7 +68,7 @@ public final class ComDomain implements Closeable {
     private final Set<Integer> ports = ConcurrentHashMap.newKeySet();
     private final AtomicInteger nextEphemeral = new AtomicInteger(EPHEMERAL_FIRST);
     private final ArrayDeque<long[]> deferred = new ArrayDeque<>();
-    private final List<int[]> leakSuspects = new ArrayList<>();
+    private final List<Integer> leakSuspects = new ArrayList<>();
     private final java.util.Queue<Peer> buried = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Thread daemon;
     private final Doorbell doorbell;
@@ -807,7 +807,6 @@ public final class ComDomain implements Closeable {
         laneOwner[lane] = 0;
         Region.I64.setVolatile(region.buf, off + L_HEAD, tail);
         int tag = lane + 1;
-        List<Integer> untagged = new ArrayList<>();
         for (int b = 0; b < l.blocks; b++) {
             if (!bitmap.claimed(b) || (attached.get(b >>> 6) & (1L << (b & 63))) != 0) {
                 continue;
@@ -817,13 +816,10 @@ public final class ComDomain implements Closeable {
                 bitmap.free(b, 1);
                 stats.reclaimedBlocks.increment();
             } else if (t == 0) {
-                untagged.add(b);
+                // a sender killed between claiming a block and tagging it leaves it untagged:
+                // if it is still untagged on the next tick, nobody is about to tag it
+                leakSuspects.add(b);
             }
-        }
-        // a sender killed between claiming a block and tagging it leaves it untagged: if it is
-        // still untagged on the next tick, nobody is about to tag it
-        for (int b : untagged) {
-            leakSuspects.add(new int[] {b});
         }
         Region.I64.getAndBitwiseAnd(region.buf, H_ACTIVE_LANES, ~(1L << lane));
         Region.I64.setVolatile(region.buf, off + L_OWNER, 0L);
@@ -833,10 +829,9 @@ public final class ComDomain implements Closeable {
         if (leakSuspects.isEmpty()) {
             return;
         }
-        List<int[]> now = new ArrayList<>(leakSuspects);
+        List<Integer> now = new ArrayList<>(leakSuspects);
         leakSuspects.clear();
-        for (int[] s : now) {
-            int b = s[0];
+        for (int b : now) {
             if (bitmap.claimed(b) && bitmap.tag(b) == 0 && (attached.get(b >>> 6) & (1L << (b & 63))) == 0) {
                 bitmap.free(b, 1);
                 stats.reclaimedBlocks.increment();

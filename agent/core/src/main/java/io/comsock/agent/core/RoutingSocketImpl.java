@@ -148,7 +148,7 @@ final class RoutingSocketImpl extends SocketImpl implements PlatformSocketImpl {
             if (server) {
                 mode = Mode.COM;
                 active = com;
-                Log.debug("bind " + host.getHostAddress() + ":" + localPortOf(com) + ": com-socket only (the domain's own address)");
+                Log.debug("bind " + host.getHostAddress() + ":" + Impls.localPort(com) + ": com-socket only (the domain's own address)");
             }
             return;
         }
@@ -260,10 +260,6 @@ final class RoutingSocketImpl extends SocketImpl implements PlatformSocketImpl {
     private void decide(Mode m, SocketImpl impl) {
         mode = m;
         active = impl;
-    }
-
-    private static int localPortOf(SocketImpl s) {
-        return Impls.localPort(s);
     }
 
     // ------------------------------------------------------------------ I/O, delegated
