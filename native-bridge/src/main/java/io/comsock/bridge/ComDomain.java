@@ -715,13 +715,27 @@ public final class ComDomain implements Closeable {
 
     private void tick() {
         Region.I64.setRelease(region.buf, H_HEARTBEAT, System.currentTimeMillis());
+        List<Peer> dead = null;
         for (Peer p : peers.values()) {
             if (p.region != region && !p.region.ownerAlive()) {
-                peerDied(p);
+                (dead == null ? dead = new ArrayList<>() : dead).add(p);
             }
         }
         for (Peer p; (p = buried.poll()) != null; ) {
-            peerDied(p);
+            (dead == null ? dead = new ArrayList<>() : dead).add(p);
+        }
+        if (dead != null) {
+            // what a peer published before it died is in the queue now: take its FINs and last
+            // data first, so that a peer that closed and exited reads as an orderly close
+            drainLock.lock();
+            try {
+                drain();
+            } finally {
+                drainLock.unlock();
+            }
+            for (Peer p : dead) {
+                peerDied(p);
+            }
         }
         checkLaneOwners();
         sweepLeaks();

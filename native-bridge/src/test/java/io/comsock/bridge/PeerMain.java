@@ -45,6 +45,20 @@ public final class PeerMain {
                     t.start();
                 }
             }
+            case "last-words": {
+                // writes, closes and exits at once, without shutdown hooks: the peer must still
+                // read every byte and then an orderly end of stream, not a reset
+                ComListener l = d.listen(port, 10);
+                out.println("READY");
+                out.flush();
+                ComConnection c = l.accept(0);
+                byte[] buf = new byte[100_000];
+                new Data(7).fill(buf, buf.length);
+                c.write(buf, 0, buf.length);
+                c.close();
+                Runtime.getRuntime().halt(0);
+                break;
+            }
             case "source": {
                 ComListener l = d.listen(port, 10);
                 out.println("READY");

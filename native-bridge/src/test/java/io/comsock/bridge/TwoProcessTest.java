@@ -190,6 +190,32 @@ class TwoProcessTest {
     }
 
     @Test
+    void aPeerThatClosesAndExitsReadsAsAnOrderlyClose() throws Exception {
+        byte[] expected = new byte[100_000];
+        new PeerMain.Data(7).fill(expected, expected.length);
+        for (int round = 0; round < 3; round++) {
+            try (ChildProcess child = ChildProcess.start("last-words", dir, 2, 5010 + round)) {
+                child.await("READY", 30);
+                try (ComConnection c = local.connect(2, 5010 + round, 0, 5000)) {
+                    assertTrue(child.process.waitFor(30, TimeUnit.SECONDS));
+                    // let the liveness check see the exit before we read anything
+                    Thread.sleep(400);
+                    byte[] got = new byte[expected.length];
+                    int n = 0;
+                    while (n < got.length) {
+                        int r = c.read(got, n, got.length - n, 10_000);
+                        assertTrue(r > 0, "end of stream after " + n + " bytes");
+                        n += r;
+                    }
+                    assertArrayEquals(expected, got);
+                    assertEquals(-1, c.read(got, 0, 1, 10_000), "end of stream after the last byte");
+                }
+            }
+        }
+        assertEquals(0, local.openConnections());
+    }
+
+    @Test
     void writerSeesResetWithinOneSecondOfSigkill() throws Exception {
         ChildProcess child = ChildProcess.start("sink", dir, 2, 5006);
         child.await("READY", 30);
