@@ -124,6 +124,20 @@ for home in /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/temurin-25-jdk-amd64
 	client noroute $((d + 1)) "$java" "$ag" -cp "$apps" io.comsock.agent.apps.EchoClient 192.168.0.100 7000 x
 	check "java $v: an absent domain gives NoRouteToHostException" grep -q "^ERROR java.net.NoRouteToHostException" "$work/noroute"
 	stop
+
+	# the behaviour checks that BehaviourIT runs on the host on TCP and on the user-space
+	# transport, here with the kernel provider; the server also checks its wildcard socket over
+	# TCP on its own loopback, so it brings loopback up first
+	d=$((base + 9))
+	serve behaviour-server $d sh -c 'ip link set lo up && exec "$@"' sh "$java" "$ag" -cp "$apps" \
+		io.comsock.agent.behaviour.BehaviourServer 7100 192.168.0.$((d + 2)) 127.0.0.1
+	client behaviour-client $((d + 1)) "$java" "$ag" -cp "$apps" io.comsock.agent.behaviour.BehaviourClient \
+		192.168.0.$((d + 2)) 7100 192.168.0.200 192.168.0.$((d + 3))
+	for side in server client; do
+		sed -n "s/^\(\(not \)\{0,1\}ok - \)$side: /\1java $v: kernel provider, $side: /p" "$work/behaviour-$side"
+		check "java $v: every behaviour check of the $side ran" grep -q "^CHECKS $side " "$work/behaviour-$side"
+	done
+	stop
 	base=$((base + 10))
 done
 rm -rf "$work"

@@ -103,8 +103,12 @@ final class Jvm implements AutoCloseable {
 
     /** Waits for the exit; returns the exit code. */
     int exit() throws InterruptedException {
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-            throw new AssertionError("still running after 30 s; out=" + out + " err=" + err);
+        return exitWithin(30);
+    }
+
+    int exitWithin(int seconds) throws InterruptedException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            throw new AssertionError("still running after " + seconds + " s; out=" + out + " err=" + err);
         }
         Thread.sleep(50);
         return process.exitValue();

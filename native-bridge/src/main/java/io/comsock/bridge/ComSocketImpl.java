@@ -102,6 +102,8 @@ public class ComSocketImpl extends SocketImpl {
         }
         reservedPort = domain.reservePort(lport);
         localport = reservedPort;
+        // as the JDK's own impl: a server socket reports the address it was bound to
+        address = host;
     }
 
     @Override

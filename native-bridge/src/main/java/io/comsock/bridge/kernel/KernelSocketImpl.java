@@ -151,6 +151,8 @@ public class KernelSocketImpl extends SocketImpl {
             throw Errno.exception("bind", e);
         }
         localport = localPortOf(s);
+        // as the JDK's own impl: a server socket reports the address it was bound to
+        address = host;
     }
 
     @Override
