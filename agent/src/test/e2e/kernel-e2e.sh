@@ -24,13 +24,14 @@ check() { # name, command...: ok if the command succeeds
 	fi
 }
 
-# in_domain ID COMMAND...: run COMMAND in a new network namespace that is domain ID. The id of a
-# namespace that just ended is freed a moment later (namespaces are torn down asynchronously):
-# try for up to 30 s.
+# in_domain ID COMMAND...: become COMMAND in a new network namespace that is domain ID (exec: call
+# it in a subshell or in the background, and $! is then COMMAND itself, so that a kill reaches the
+# JVM and not a shell in front of it). The id of a namespace that just ended is freed a moment
+# later (namespaces are torn down asynchronously): try for up to 30 s.
 in_domain() {
 	id=$1
 	shift
-	unshare -n sh -c 'i=0; until echo "$0" 2>/dev/null > /proc/sys/net/com/domain_id; do
+	exec unshare -n sh -c 'i=0; until echo "$0" 2>/dev/null > /proc/sys/net/com/domain_id; do
 		i=$((i + 1)); [ $i -le 150 ] || { echo "domain id $0 stays taken" >&2; exit 1; }; sleep 0.2; done
 		exec "$@"' "$id" "$@"
 }
@@ -70,7 +71,7 @@ client() {
 	cname=$1
 	cid=$2
 	shift 2
-	in_domain "$cid" timeout 300 "$@" >"$work/$cname" 2>&1
+	(in_domain "$cid" timeout 300 "$@") >"$work/$cname" 2>&1
 	cp "$work/$cname" "$out/java$v-$cname.log" 2>/dev/null
 }
 
