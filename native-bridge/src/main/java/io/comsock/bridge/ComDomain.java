@@ -70,6 +70,8 @@ public final class ComDomain implements Closeable {
     private final ArrayDeque<long[]> deferred = new ArrayDeque<>();
     private final List<Integer> leakSuspects = new ArrayList<>();
     private final java.util.Queue<Peer> buried = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Listeners with held SYNs that may have room now (see {@link ComListener}). */
+    private final java.util.Queue<ComListener> roomy = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Thread daemon;
     private final Doorbell doorbell;
     private volatile boolean stopping;
@@ -265,6 +267,36 @@ public final class ComDomain implements Closeable {
     /** A connection whose connect was given up: forget it; a late SYNACK is answered with RST. */
     void abandon(ComConnection c) {
         c.peerWriterDone = true;
+        // a SYN may wait in the listener's full backlog: withdraw it (RST with no receiver id)
+        sendQuietly(c.peer, T_RST, c, 0, 0, 0);
+    }
+
+    /** A listener has room again, or closed: the daemon answers the SYNs it holds. */
+    void roomAt(ComListener l) {
+        roomy.add(l);
+        doorbell.ringLocal();
+    }
+
+    /** Daemon: admits held SYNs while their listener has room; refuses them once it is closed. */
+    private void admitHeld() {
+        for (ComListener l; (l = roomy.poll()) != null; ) {
+            while (l.hasHeld()) {
+                if (l.isClosed()) {
+                    long[] syn = l.nextHeld();
+                    Peer p = peers.get((int) syn[1]);
+                    if (p != null && p.region.identity == syn[0]) {
+                        int ports = (int) syn[2];
+                        reply(p, T_REFUSED, (ports & 0xFFFF) << 16 | ports >>> 16, 0, (int) syn[3], 0);
+                    }
+                    continue;
+                }
+                if (!l.hasRoom()) {
+                    break;
+                }
+                long[] syn = l.nextHeld();
+                admit(l, syn[0], (int) syn[1], (int) syn[2], (int) syn[3], (int) syn[4]);
+            }
+        }
     }
 
     /** Frees the slot and port of a connection that nobody will use again. */
@@ -431,6 +463,9 @@ public final class ComDomain implements Closeable {
     }
 
     private boolean pending() {
+        if (!roomy.isEmpty()) {
+            return true;
+        }
         long active = (long) Region.I64.getVolatile(region.buf, H_ACTIVE_LANES);
         RegionLayout l = region.layout;
         while (active != 0) {
@@ -458,6 +493,9 @@ public final class ComDomain implements Closeable {
                     flushDeferred();
                 }
                 n = drain();
+                if (!roomy.isEmpty()) {
+                    admitHeld();
+                }
             } finally {
                 drainLock.unlock();
             }
@@ -668,8 +706,30 @@ public final class ComDomain implements Closeable {
             return;
         }
         ComListener l = listeners.get(dstPort);
-        if (l == null || !validWindow(window) || !l.hasRoom()) {
+        if (l == null || !validWindow(window)) {
             reply(p, T_REFUSED, dstPort << 16 | srcPort, 0, src, 0);
+            return;
+        }
+        if (l.hasHeld() || !l.hasRoom()) {
+            // the backlog is full (or others wait already): the connect waits its turn
+            if (!l.hold(new long[] {owner, from, ports, src, window})) {
+                reply(p, T_REFUSED, dstPort << 16 | srcPort, 0, src, 0);
+            }
+            roomy.add(l);
+            return;
+        }
+        admit(l, owner, from, ports, src, window);
+    }
+
+    /** Daemon: completes a handshake and queues the connection on its listener. */
+    private void admit(ComListener l, long owner, int from, int ports, int src, int window) {
+        int dstPort = ports & 0xFFFF;
+        int srcPort = ports >>> 16;
+        Peer p;
+        try {
+            p = peerFor(from, owner);
+        } catch (IOException gone) {
+            stats.lostControl.increment();
             return;
         }
         ComConnection c;
@@ -688,6 +748,14 @@ public final class ComDomain implements Closeable {
 
     /** A descriptor for a connection that is gone (or never was). */
     private void onStale(int lane, long owner, int from, int type, int ports, int src, int dst) {
+        if (type == T_RST && dst == 0) {
+            // a connect that gave up while its SYN waited for room
+            ComListener l = listeners.get(ports & 0xFFFF);
+            if (l != null) {
+                l.dropHeld(from, src);
+            }
+            return;
+        }
         if (type == T_DATA || type == T_SYNACK) {
             // the sender believes in a connection we do not have: tell it to stop
             if (type == T_DATA) {

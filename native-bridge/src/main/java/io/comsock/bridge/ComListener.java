@@ -10,9 +10,11 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A listening port. The receive daemon completes each handshake and queues the connection here
- * (up to the backlog; beyond it the connect is refused, as a full TCP backlog would make the
- * client give up); {@link #accept} takes them in order.
+ * A listening port. The receive daemon completes each handshake and queues the connection here,
+ * up to the backlog; {@link #accept} takes them in order. A connect that finds the backlog full
+ * waits, as with TCP (whose full backlog drops the SYN, so the client retries until its timeout):
+ * its SYN is held here, up to {@link #HELD_MAX}, and answered in order as accepts make room.
+ * Only beyond that, or when the listener closes, is it refused.
  */
 public final class ComListener implements Closeable {
     final ComDomain domain;
@@ -21,8 +23,15 @@ public final class ComListener implements Closeable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();
     private final ArrayDeque<ComConnection> queue = new ArrayDeque<>();
+    /** SYN descriptors waiting for room: owner, from, ports, src, window. Daemon only. */
+    private final ArrayDeque<long[]> held = new ArrayDeque<>();
+    private volatile int heldCount;
     private volatile boolean closed;
     private java.util.function.Predicate<ComConnection> sink;
+    private java.util.function.BooleanSupplier sinkRoom;
+
+    /** Connects that may wait for room in a full backlog, per listener. */
+    static final int HELD_MAX = 1024;
 
     ComListener(ComDomain domain, int port, int backlog) {
         this.domain = domain;
@@ -35,18 +44,63 @@ public final class ComListener implements Closeable {
     }
 
     boolean hasRoom() {
-        return !closed && queue.size() < backlog;
+        if (closed) {
+            return false;
+        }
+        lock.lock();
+        try {
+            return sink != null ? sinkRoom.getAsBoolean() : queue.size() < backlog;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Daemon: keeps a SYN until there is room. False if too many wait already, or closed. */
+    boolean hold(long[] syn) {
+        if (closed || held.size() >= HELD_MAX) {
+            return false;
+        }
+        held.add(syn);
+        heldCount = held.size();
+        return true;
+    }
+
+    /** Daemon: the oldest held SYN, removed. */
+    long[] nextHeld() {
+        long[] syn = held.poll();
+        heldCount = held.size();
+        return syn;
+    }
+
+    boolean hasHeld() {
+        return heldCount > 0;
+    }
+
+    /** Daemon: forgets the held SYN of a connect that gave up (timed out or closed). */
+    boolean dropHeld(int from, int src) {
+        boolean removed = held.removeIf(syn -> syn[1] == from && syn[3] == src);
+        heldCount = held.size();
+        return removed;
+    }
+
+    /** Daemon: forgets the held SYNs of a domain that died. */
+    void dropHeld(int from) {
+        held.removeIf(syn -> syn[1] == from);
+        heldCount = held.size();
     }
 
     /**
      * Hands every connection, from now on, to {@code sink} instead of queueing it for
      * {@link #accept}; those already queued go first. The sink runs on the receive daemon's
-     * thread, must not block, and returns false to refuse a connection (its backlog is full).
+     * thread and must not block; {@code room} says whether it takes another connection now (when
+     * not, connects wait), and whoever consumes from the sink calls {@link #roomFreed} after
+     * taking one.
      */
-    public void deliverTo(java.util.function.Predicate<ComConnection> sink) {
+    public void deliverTo(java.util.function.Predicate<ComConnection> sink, java.util.function.BooleanSupplier room) {
         lock.lock();
         try {
             this.sink = sink;
+            this.sinkRoom = room;
             for (ComConnection c; (c = queue.poll()) != null; ) {
                 if (!sink.test(c)) {
                     c.abort();
@@ -80,11 +134,19 @@ public final class ComListener implements Closeable {
 
     /** Daemon: drops queued connections whose peer died before they were accepted. */
     void peerDied(Peer p) {
+        dropHeld(p.domain);
         lock.lock();
         try {
             queue.removeIf(c -> c.peer == p);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** A connection was taken from the sink: connects held for room may go on. */
+    public void roomFreed() {
+        if (heldCount > 0) {
+            domain.roomAt(this);
         }
     }
 
@@ -106,6 +168,7 @@ public final class ComListener implements Closeable {
                 }
                 ComConnection c = queue.poll();
                 if (c != null) {
+                    roomFreed();
                     return c;
                 }
                 try {
@@ -154,6 +217,8 @@ public final class ComListener implements Closeable {
             lock.unlock();
         }
         domain.unlisten(this);
+        // the daemon refuses the connects held for room
+        domain.roomAt(this);
     }
 
     public boolean isClosed() {

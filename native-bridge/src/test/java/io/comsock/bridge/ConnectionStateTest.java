@@ -131,15 +131,6 @@ class ConnectionStateTest {
     }
 
     @Test
-    void aFullBacklogRefuses() throws Exception {
-        ComListener small = b.listen(81, 1);
-        ComConnection first = a.connect(2, 81, 0, 2000);
-        assertThrows(java.net.ConnectException.class, () -> a.connect(2, 81, 0, 2000));
-        assertNotNull(small.accept(1000));
-        first.close();
-    }
-
-    @Test
     void regionsArePrivateUnlessAGroupIsNamed() throws Exception {
         java.util.Set<java.nio.file.attribute.PosixFilePermission> perms =
                 java.nio.file.Files.getPosixFilePermissions(Region.pathOf(dir, 1));

@@ -105,6 +105,55 @@ class TransportInProcessTest {
     }
 
     @Test
+    void aConnectToAFullBacklogWaitsAndAGivenUpOneIsNeverAccepted() throws Exception {
+        ComListener l = server.listen(7010, 1);
+        ComConnection first = client.connect(1, 7010, 0, 1000);
+        // the backlog is full: this one waits, times out, and withdraws its SYN
+        assertThrows(SocketTimeoutException.class, () -> client.connect(1, 7010, 0, 300));
+        CompletableFuture<ComConnection> third = CompletableFuture.supplyAsync(() -> {
+            try {
+                return client.connect(1, 7010, 0, 0);
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Thread.sleep(200);
+        assertFalse(third.isDone(), "the connect did not wait for room");
+        try (ComConnection a = l.accept(1000); ComConnection c = third.get(10, TimeUnit.SECONDS);
+                ComConnection b = l.accept(1000)) {
+            // the second accept is the third connect, not the one that gave up
+            assertEquals(c.localAddress(), b.remoteAddress());
+            c.write(new byte[] {9}, 0, 1);
+            byte[] one = new byte[1];
+            assertEquals(1, b.read(one, 0, 1, 5000));
+            assertEquals(9, one[0]);
+            assertEquals(first.localAddress(), a.remoteAddress());
+            assertThrows(SocketTimeoutException.class, () -> l.accept(200));
+        }
+        first.close();
+    }
+
+    @Test
+    void aConnectWaitingForRoomIsRefusedWhenTheListenerCloses() throws Exception {
+        ComListener l = server.listen(7011, 1);
+        try (ComConnection first = client.connect(1, 7011, 0, 1000)) {
+            CompletableFuture<ComConnection> waiting = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return client.connect(1, 7011, 0, 0);
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Thread.sleep(200);
+            assertFalse(waiting.isDone());
+            l.close();
+            Exception e = assertThrows(java.util.concurrent.ExecutionException.class, () -> waiting.get(10, TimeUnit.SECONDS));
+            assertTrue(e.getCause().getCause() instanceof ConnectException, e.toString());
+            assertEquals("Connection refused", e.getCause().getCause().getMessage());
+        }
+    }
+
+    @Test
     void noListenerIsRefused() {
         ConnectException e = assertThrows(ConnectException.class, () -> client.connect(1, 9, 0, 1000));
         assertEquals("Connection refused", e.getMessage());

@@ -181,6 +181,54 @@ public final class BehaviourClient {
                 });
             }
         });
+        c.run("a connect to a full backlog waits: with a timeout it times out, without one it gets in once the server accepts", () -> {
+            InetSocketAddress small = new InetSocketAddress(host, port + 2);
+            List<Socket> queued = new ArrayList<>();
+            ExecutorService bg = Executors.newSingleThreadExecutor();
+            try (Socket cmd = new Socket(host, port)) {
+                SocketTimeoutException timedOut = null;
+                while (timedOut == null && queued.size() < 8) {
+                    Socket s = new Socket();
+                    try {
+                        s.connect(small, 1500);
+                        queued.add(s);
+                    } catch (SocketTimeoutException e) {
+                        timedOut = e;
+                        s.close();
+                    }
+                }
+                Checks.expect(timedOut != null, queued.size() + " connects to a backlog of one went through");
+                Checks.expect("Connect timed out".equals(timedOut.getMessage()), "timed out with " + timedOut);
+                Socket waiting = new Socket();
+                Future<?> connect = bg.submit(() -> {
+                    waiting.connect(small);
+                    return null;
+                });
+                Thread.sleep(500);
+                Checks.expect(!connect.isDone(), "the connect did not wait for room: " + connect);
+                // the server accepts those queued; the waiting connect gets in, then is accepted too
+                for (int i = 0; i < queued.size(); i++) {
+                    cmd.getOutputStream().write("TAKE\n".getBytes(StandardCharsets.US_ASCII));
+                    String r = Checks.readLine(cmd.getInputStream());
+                    Checks.expect("OK".equals(r), "accept " + i + ": " + r);
+                }
+                connect.get(60, TimeUnit.SECONDS);
+                queued.add(waiting);
+                cmd.getOutputStream().write("TAKE\n".getBytes(StandardCharsets.US_ASCII));
+                String r = Checks.readLine(cmd.getInputStream());
+                Checks.expect("OK".equals(r), "the last accept: " + r);
+                for (Socket s : queued) {
+                    s.setSoTimeout(20_000);
+                    String got = Checks.readLine(s.getInputStream());
+                    Checks.expect("taken".equals(got), "a queued connection read " + got);
+                }
+            } finally {
+                bg.shutdownNow();
+                for (Socket s : queued) {
+                    s.close();
+                }
+            }
+        });
         c.run("a port nobody listens on gives ConnectException: Connection refused", () -> {
             Checks.expectThrows(ConnectException.class, "Connection refused", () -> new Socket(host, port + 9).close());
         });

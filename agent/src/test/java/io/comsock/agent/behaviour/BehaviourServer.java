@@ -16,8 +16,10 @@ import java.security.MessageDigest;
  * The serving half of the behaviour checks: a plain java.net program that knows nothing of
  * comsock. Args: {@code port ownHost otherHost}. It listens on the wildcard address at
  * {@code port} and on {@code ownHost} at {@code port + 1}; every connection starts with a command
- * line (see {@link #serve}). Before it prints {@code LISTENING} it checks what only a server can
- * see, printing {@code ok - ...} / {@code not ok - ...} lines like {@link BehaviourClient}:
+ * line (see {@link #serve}). On {@code ownHost} at {@code port + 2} it listens with a backlog of
+ * one and accepts only when a client says {@code TAKE}. Before it prints {@code LISTENING} it
+ * checks what only a server can see, printing {@code ok - ...} / {@code not ok - ...} lines like
+ * {@link BehaviourClient}:
  * <ul>
  * <li>its wildcard server also takes a TCP client on {@code 127.0.0.1};
  * <li>the server bound to {@code ownHost} takes nothing on {@code otherHost} (for com-socket
@@ -28,6 +30,8 @@ import java.security.MessageDigest;
  * </ul>
  */
 public final class BehaviourServer {
+    private static ServerSocket full;
+
     private BehaviourServer() {
     }
 
@@ -38,6 +42,8 @@ public final class BehaviourServer {
         Checks checks = new Checks("server");
         ServerSocket wildcard = new ServerSocket(port, 200);
         ServerSocket bound = new ServerSocket(port + 1, 200, own);
+        full = new ServerSocket(port + 2, 1, own);
+        full.setSoTimeout(30_000);
         acceptLoop(wildcard);
         acceptLoop(bound);
 
@@ -154,6 +160,20 @@ public final class BehaviourServer {
                     break;
                 case "CLOSE":
                     break;
+                case "TAKE": {
+                    // one accept on the port with the small backlog per line; answers OK or the error
+                    BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.US_ASCII));
+                    for (String line = "TAKE"; line != null; line = r.readLine()) {
+                        String answer = "OK";
+                        try (Socket t = full.accept()) {
+                            t.getOutputStream().write("taken\n".getBytes(StandardCharsets.US_ASCII));
+                        } catch (IOException e) {
+                            answer = "ERR " + e;
+                        }
+                        out.write((answer + "\n").getBytes(StandardCharsets.US_ASCII));
+                    }
+                    break;
+                }
                 case "RESET":
                     s.setSoLinger(true, 0);
                     break;

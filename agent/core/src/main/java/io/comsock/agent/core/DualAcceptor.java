@@ -22,6 +22,8 @@ final class DualAcceptor {
     private final SocketImpl tcp;
     private final SocketImpl com;
     private final int capacity;
+    /** The user-space listener that delivers straight into the queue, or null. */
+    private final io.comsock.bridge.ComListener direct;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();
     private final Condition room = lock.newCondition();
@@ -39,9 +41,12 @@ final class DualAcceptor {
         if (com instanceof ComSocketImpl) {
             // user-space com-socket connections come straight from the receive daemon into the
             // queue: no thread of ours in between, one wake-up fewer per accept
+            // (a connect that finds the queue full waits in the listener until a take makes room)
             ComSocketImpl listening = (ComSocketImpl) com;
-            listening.listener().deliverTo(c -> offer(listening.accepted(c), true));
+            direct = listening.listener();
+            direct.deliverTo(c -> offer(listening.accepted(c), true), this::hasRoom);
         } else {
+            direct = null;
             start("com", port, this::acceptCom);
         }
     }
@@ -52,11 +57,23 @@ final class DualAcceptor {
         return s;
     }
 
-    /** Queues an accepted connection unless the queue is full or closed; never waits. */
+    private boolean hasRoom() {
+        lock.lock();
+        try {
+            return !closed && queue.size() < capacity;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Queues a connection the com-socket listener admitted after {@link #hasRoom} said yes (a TCP
+     * accept in between may have taken that place: it is kept all the same); never waits.
+     */
     private boolean offer(SocketImpl s, boolean isCom) {
         lock.lock();
         try {
-            if (closed || queue.size() >= capacity) {
+            if (closed) {
                 return false;
             }
             queue.add(s);
@@ -165,6 +182,9 @@ final class DualAcceptor {
             lock.unlock();
             if (interrupted) {
                 Thread.currentThread().interrupt();
+            }
+            if (direct != null) {
+                direct.roomFreed();
             }
         }
     }
