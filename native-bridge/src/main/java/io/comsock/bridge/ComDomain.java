@@ -695,14 +695,21 @@ public final class ComDomain implements Closeable {
         c.wakeReader();
     }
 
+    /** Daemon: the link to the process that sent a descriptor, or null (counted) if it is gone. */
+    private Peer sender(int from, long owner) {
+        try {
+            return peerFor(from, owner);
+        } catch (IOException gone) {
+            stats.lostControl.increment();
+            return null;
+        }
+    }
+
     private void onSyn(long owner, int from, int ports, int src, int window) {
         int dstPort = ports & 0xFFFF;
         int srcPort = ports >>> 16;
-        Peer p;
-        try {
-            p = peerFor(from, owner);
-        } catch (IOException gone) {
-            stats.lostControl.increment();
+        Peer p = sender(from, owner);
+        if (p == null) {
             return;
         }
         ComListener l = listeners.get(dstPort);
@@ -725,11 +732,8 @@ public final class ComDomain implements Closeable {
     private void admit(ComListener l, long owner, int from, int ports, int src, int window) {
         int dstPort = ports & 0xFFFF;
         int srcPort = ports >>> 16;
-        Peer p;
-        try {
-            p = peerFor(from, owner);
-        } catch (IOException gone) {
-            stats.lostControl.increment();
+        Peer p = sender(from, owner);
+        if (p == null) {
             return;
         }
         ComConnection c;
