@@ -8,6 +8,7 @@ import io.comsock.agent.apps.Hello;
 import io.comsock.agent.apps.HttpGet;
 import io.comsock.agent.apps.HttpServer;
 import io.comsock.agent.apps.JmxProbe;
+import io.comsock.agent.apps.NioClient;
 import io.comsock.agent.apps.TlsClient;
 import io.comsock.agent.apps.TlsServer;
 import io.comsock.agent.apps.Waiter;
@@ -80,6 +81,21 @@ class AgentIT {
             }
             assertTrue(accepted.contains("ACCEPTED 192.168.0.6 LOCAL 192.168.0.5:7001"), accepted.toString());
             assertTrue(accepted.contains("ACCEPTED 127.0.0.1 LOCAL 127.0.0.1:7001"), accepted.toString());
+        }
+    }
+
+    @Test
+    void nioChannelsToComAddressesFailClosedAndLoopbackStillWorks() throws Exception {
+        // the JDK's own classes are not verified by default: verify the patched ones here
+        try (Jvm c = Jvm.start(agent(4), List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+BytecodeVerificationLocal"), Map.of(),
+                NioClient.class.getName(), "192.168.0.5", "7003")) {
+            assertEquals(0, c.exit(), c.err().toString());
+            for (String kind : new String[] {"SOCKETCHANNEL ", "ASYNC ", "DATAGRAM "}) {
+                String got = c.await(kind);
+                assertTrue(got.startsWith("java.net.NoRouteToHostException: No route to host: 192.168.0.5 is on com-socket's network"),
+                        kind + got);
+            }
+            assertEquals("ok", c.await("LOOPBACK "));
         }
     }
 

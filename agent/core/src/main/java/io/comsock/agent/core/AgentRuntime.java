@@ -66,9 +66,10 @@ public final class AgentRuntime {
         Thread open = new Thread(opener, "comsock-start");
         open.start();
         Wrapper wrapper = new Wrapper();
-        SocketHook.install(wrapper);
+        ConnectGuard guard = new ConnectGuard();
+        SocketHook.install(wrapper, guard);
         long t2 = System.nanoTime();
-        SocketImplPatcher.patch(inst);
+        JdkPatcher.patch(inst);
         long t3 = System.nanoTime();
         open.join();
         if (opener.failure != null) {
@@ -78,6 +79,7 @@ public final class AgentRuntime {
         long t4 = System.nanoTime();
         AgentRuntime rt = new AgentRuntime(config, provider);
         current = rt;
+        guard.rt = rt;
         wrapper.rt = rt;
         Log.debug(String.format(java.util.Locale.ROOT, "start-up: configuration %.1f ms, hook %.1f ms, patch %.1f ms,"
                 + " then waited %.1f ms for the transport (opened in %.1f ms beside them)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
@@ -101,6 +103,38 @@ public final class AgentRuntime {
         public java.net.SocketImpl apply(java.net.SocketImpl platform, Boolean server) {
             AgentRuntime r = rt;
             return r == null ? platform : new RoutingSocketImpl(r, platform, server);
+        }
+    }
+
+    /**
+     * What the hook calls at every TCP connect of the JDK, just before the system call: a com
+     * address never gets there from a routed socket, so one that does comes from a NIO channel
+     * (or a socket made before the agent was ready), which com-socket does not serve. It fails
+     * closed with {@code NoRouteToHostException}, thrown through the JDK's {@code throws
+     * IOException} although {@code apply} does not declare it.
+     */
+    private static final class ConnectGuard implements java.util.function.BiFunction<InetAddress, Integer, Object> {
+        volatile AgentRuntime rt;
+
+        @Override
+        public Object apply(InetAddress remote, Integer port) {
+            if (remote != null && ComAddress.isComNetwork(remote)) {
+                AgentRuntime r = rt;
+                if (r != null) {
+                    r.stats.errors.increment();
+                }
+                String what = "connect to " + remote.getHostAddress() + ":" + port;
+                Log.debug(what + ": refused, not sent over TCP (a NIO channel: not routed to com-socket)");
+                throw ConnectGuard.<RuntimeException>undeclared(new java.net.NoRouteToHostException("No route to host: "
+                        + remote.getHostAddress() + " is on com-socket's network, which the agent serves to"
+                        + " java.net.Socket only; a NIO channel cannot reach it (and never goes over TCP to it)"));
+            }
+            return null;
+        }
+
+        @SuppressWarnings("unchecked")
+        private static <T extends Throwable> T undeclared(Throwable t) throws T {
+            throw (T) t;
         }
     }
 

@@ -7,98 +7,163 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The two pieces of class-file work of the agent's start-up, done directly on the bytes: the
- * hook class, and the patch of {@code SocketImpl.createPlatformSocketImpl(boolean)}, a method of
- * a few instructions ({@code new NioSocketImpl(server)}, in Java 17 behind one branch). Loading
- * and running a bytecode library for them costs more start-up than everything else the agent
- * does; when the JDK's method has a shape this does not handle, {@link #patch} returns null and
- * the caller falls back to ASM.
+ * The class-file work of the agent's start-up, done directly on the bytes: the hook class, and
+ * the patches of two JDK methods of a few instructions each, {@code SocketImpl.createPlatformSocketImpl(boolean)}
+ * (a call before each return) and {@code sun.nio.ch.Net.connect(ProtocolFamily, FileDescriptor,
+ * InetAddress, int)} (a call at the entry). Loading and running a bytecode library for them costs
+ * more start-up than everything else the agent does; when the JDK's method has a shape this does
+ * not handle, {@link #patch} returns null and the caller falls back to ASM.
  */
 final class ClassFiles {
     private static final int CONSTANT_UTF8 = 1;
     private static final int CONSTANT_CLASS = 7;
+    private static final int CONSTANT_FIELDREF = 9;
     private static final int CONSTANT_METHODREF = 10;
+    private static final int CONSTANT_INTERFACE_METHODREF = 11;
     private static final int CONSTANT_NAME_AND_TYPE = 12;
     private static final int ACC_STATIC = 0x0008;
     private static final int ARETURN = 0xb0;
     private static final int ILOAD_0 = 0x1a;
     private static final int INVOKESTATIC = 0xb8;
 
+    /** Where a patch puts its call, and what it loads for it. */
+    static final class Site {
+        final boolean atEntry;
+        final byte[] loads;
+        final String hookMethod;
+        final String hookDesc;
+
+        private Site(boolean atEntry, byte[] loads, String hookMethod, String hookDesc) {
+            this.atEntry = atEntry;
+            this.loads = loads;
+            this.hookMethod = hookMethod;
+            this.hookDesc = hookDesc;
+        }
+
+        /** {@code iload_0; invokestatic hook.wrap} before each {@code areturn}. */
+        static final Site WRAP_RETURNS = new Site(false, new byte[] {ILOAD_0}, "wrap", SocketHook.WRAP_DESC);
+        /** {@code aload_2; iload_3; invokestatic hook.checkConnect} at the entry. */
+        static final Site CHECK_CONNECT = new Site(true, new byte[] {0x2c, 0x1d}, "checkConnect", SocketHook.CHECK_DESC);
+    }
+
     private ClassFiles() {
+    }
+
+    /** A constant pool being written: each entry once, numbered from 1. */
+    private static final class Pool {
+        private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        private final DataOutputStream out = new DataOutputStream(bytes);
+        private final java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+        private int next = 1;
+
+        private int entry(String key, int tag, int a, int b, String utf) throws IOException {
+            Integer i = seen.get(key);
+            if (i != null) {
+                return i;
+            }
+            out.writeByte(tag);
+            if (tag == CONSTANT_UTF8) {
+                out.writeUTF(utf);
+            } else {
+                out.writeShort(a);
+                if (tag != CONSTANT_CLASS) {
+                    out.writeShort(b);
+                }
+            }
+            seen.put(key, next);
+            return next++;
+        }
+
+        int utf(String s) throws IOException {
+            return entry("U" + s, CONSTANT_UTF8, 0, 0, s);
+        }
+
+        int cls(String name) throws IOException {
+            int n = utf(name);
+            return entry("C" + name, CONSTANT_CLASS, n, 0, null);
+        }
+
+        int ref(int tag, String owner, String name, String desc) throws IOException {
+            int c = cls(owner);
+            int n = utf(name);
+            int d = utf(desc);
+            int nat = entry("N" + name + ":" + desc, CONSTANT_NAME_AND_TYPE, n, d, null);
+            return entry("R" + tag + owner + "." + name + desc, tag, c, nat, null);
+        }
     }
 
     /** The hook class (see {@link SocketHook}), written out field by field. */
     static byte[] hookClass() {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
+            String biFunction = "Ljava/util/function/BiFunction;";
+            Pool pool = new Pool();
+            int self = pool.cls(SocketHook.NAME);
+            int object = pool.cls("java/lang/Object");
+            int wrapper = pool.ref(CONSTANT_FIELDREF, SocketHook.NAME, "wrapper", biFunction);
+            int guard = pool.ref(CONSTANT_FIELDREF, SocketHook.NAME, "guard", biFunction);
+            int valueOfZ = pool.ref(CONSTANT_METHODREF, "java/lang/Boolean", "valueOf", "(Z)Ljava/lang/Boolean;");
+            int valueOfI = pool.ref(CONSTANT_METHODREF, "java/lang/Integer", "valueOf", "(I)Ljava/lang/Integer;");
+            int apply = pool.ref(CONSTANT_INTERFACE_METHODREF, "java/util/function/BiFunction", "apply",
+                    "(Ljava/lang/Object;Ljava/lang/Object;)Ljava/lang/Object;");
+            int socketImpl = pool.cls("java/net/SocketImpl");
+            int code = pool.utf("Code");
+            int[] fieldNames = {pool.utf("wrapper"), pool.utf("guard")};
+            int fieldDesc = pool.utf(biFunction);
+            int[][] methods = {{pool.utf("wrap"), pool.utf(SocketHook.WRAP_DESC)},
+                {pool.utf("checkConnect"), pool.utf(SocketHook.CHECK_DESC)}};
+            byte[][] bodies = {
+                {
+                    (byte) 0xb2, hi(wrapper), lo(wrapper),              // getstatic wrapper
+                    0x2a,                                               // aload_0
+                    0x1b,                                               // iload_1
+                    (byte) INVOKESTATIC, hi(valueOfZ), lo(valueOfZ),    // Boolean.valueOf
+                    (byte) 0xb9, hi(apply), lo(apply), 3, 0,            // invokeinterface BiFunction.apply
+                    (byte) 0xc0, hi(socketImpl), lo(socketImpl),        // checkcast SocketImpl
+                    (byte) ARETURN,
+                },
+                {
+                    (byte) 0xb2, hi(guard), lo(guard),                  // getstatic guard
+                    0x2a,                                               // aload_0
+                    0x1b,                                               // iload_1
+                    (byte) INVOKESTATIC, hi(valueOfI), lo(valueOfI),    // Integer.valueOf
+                    (byte) 0xb9, hi(apply), lo(apply), 3, 0,            // invokeinterface BiFunction.apply
+                    0x57,                                               // pop
+                    (byte) 0xb1,                                        // return
+                },
+            };
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(768);
             DataOutputStream out = new DataOutputStream(bytes);
             out.writeInt(0xCAFEBABE);
             out.writeShort(0);
-            out.writeShort(55); // Java 11 class file: no stack map needed, the method has no branch
-            String[] utf = {SocketHook.NAME, "java/lang/Object", "wrapper", "Ljava/util/function/BiFunction;", "wrap",
-                SocketHook.WRAP_DESC, "Code", "java/lang/Boolean", "valueOf", "(Z)Ljava/lang/Boolean;",
-                "java/util/function/BiFunction", "apply", "(Ljava/lang/Object;Ljava/lang/Object;)Ljava/lang/Object;",
-                "java/net/SocketImpl"};
-            // constant pool: #1..#14 the strings above, then classes, name-and-types and references
-            out.writeShort(1 + utf.length + 11);
-            for (String s : utf) {
-                out.writeByte(CONSTANT_UTF8);
-                out.writeUTF(s);
-            }
-            int cls = utf.length + 1;                  // #15 this, #16 Object, #17 Boolean, #18 BiFunction, #19 SocketImpl
-            int[] classNames = {1, 2, 8, 11, 14};
-            for (int n : classNames) {
-                out.writeByte(CONSTANT_CLASS);
-                out.writeShort(n);
-            }
-            int nat = cls + classNames.length;         // #20 wrapper:BiFunction, #21 valueOf, #22 apply
-            int[][] nameTypes = {{3, 4}, {9, 10}, {12, 13}};
-            for (int[] nt : nameTypes) {
-                out.writeByte(CONSTANT_NAME_AND_TYPE);
-                out.writeShort(nt[0]);
-                out.writeShort(nt[1]);
-            }
-            int ref = nat + nameTypes.length;          // #23 field, #24 Boolean.valueOf, #25 BiFunction.apply
-            out.writeByte(9); // CONSTANT_Fieldref
-            out.writeShort(cls);
-            out.writeShort(nat);
-            out.writeByte(CONSTANT_METHODREF);
-            out.writeShort(cls + 2);
-            out.writeShort(nat + 1);
-            out.writeByte(11); // CONSTANT_InterfaceMethodref
-            out.writeShort(cls + 3);
-            out.writeShort(nat + 2);
+            out.writeShort(55); // Java 11 class file: no stack map needed, no method has a branch
+            out.writeShort(pool.next);
+            pool.bytes.writeTo(out);
             out.writeShort(0x0001 | 0x0010 | 0x0020); // public final super
-            out.writeShort(cls);
-            out.writeShort(cls + 1);
+            out.writeShort(self);
+            out.writeShort(object);
             out.writeShort(0); // interfaces
-            out.writeShort(1); // fields: public static volatile BiFunction wrapper
-            out.writeShort(0x0001 | ACC_STATIC | 0x0040);
-            out.writeShort(3);
-            out.writeShort(4);
-            out.writeShort(0);
-            out.writeShort(1); // methods: public static SocketImpl wrap(SocketImpl, boolean)
-            out.writeShort(0x0001 | ACC_STATIC);
-            out.writeShort(5);
-            out.writeShort(6);
-            out.writeShort(1);
-            byte[] code = {
-                (byte) 0xb2, 0, (byte) ref,                 // getstatic wrapper
-                0x2a,                                       // aload_0
-                0x1b,                                       // iload_1
-                (byte) INVOKESTATIC, 0, (byte) (ref + 1),   // Boolean.valueOf
-                (byte) 0xb9, 0, (byte) (ref + 2), 3, 0,     // invokeinterface BiFunction.apply
-                (byte) 0xc0, 0, (byte) (cls + 4),           // checkcast SocketImpl
-                (byte) ARETURN,
-            };
-            out.writeShort(7); // "Code"
-            out.writeInt(2 + 2 + 4 + code.length + 2 + 2);
-            out.writeShort(3); // max stack
-            out.writeShort(2); // max locals
-            out.writeInt(code.length);
-            out.write(code);
-            out.writeShort(0); // exception table
-            out.writeShort(0); // attributes
+            out.writeShort(fieldNames.length); // public static volatile BiFunction wrapper, guard
+            for (int name : fieldNames) {
+                out.writeShort(0x0001 | ACC_STATIC | 0x0040);
+                out.writeShort(name);
+                out.writeShort(fieldDesc);
+                out.writeShort(0);
+            }
+            out.writeShort(methods.length); // public static SocketImpl wrap(SocketImpl, boolean),
+            for (int m = 0; m < methods.length; m++) { // public static void checkConnect(InetAddress, int)
+                out.writeShort(0x0001 | ACC_STATIC);
+                out.writeShort(methods[m][0]);
+                out.writeShort(methods[m][1]);
+                out.writeShort(1);
+                out.writeShort(code);
+                out.writeInt(2 + 2 + 4 + bodies[m].length + 2 + 2);
+                out.writeShort(3); // max stack
+                out.writeShort(2); // max locals
+                out.writeInt(bodies[m].length);
+                out.write(bodies[m]);
+                out.writeShort(0); // exception table
+                out.writeShort(0); // attributes
+            }
             out.writeShort(0); // class attributes
             out.flush();
             return bytes.toByteArray();
@@ -107,21 +172,28 @@ final class ClassFiles {
         }
     }
 
+    private static byte hi(int index) {
+        return (byte) (index >> 8);
+    }
+
+    private static byte lo(int index) {
+        return (byte) index;
+    }
+
     /**
-     * Returns {@code classFile} with {@code iload_0; invokestatic hook.wrap} before each
-     * {@code areturn} of the static method {@code name desc}, or null if that method is absent or
-     * not of a shape this handles (only simple instructions and two-byte branches, no exception
-     * handler).
+     * Returns {@code classFile} with the call of {@code site} in the static method
+     * {@code name desc}, or null if that method is absent or not of a shape this handles (only
+     * simple instructions and two-byte branches, no exception handler).
      */
-    static byte[] patch(byte[] classFile, String name, String desc) {
+    static byte[] patch(byte[] classFile, String name, String desc, Site site) {
         try {
-            return patchOrNull(classFile, name, desc);
+            return patchOrNull(classFile, name, desc, site);
         } catch (RuntimeException malformed) {
             return null;
         }
     }
 
-    private static byte[] patchOrNull(byte[] b, String name, String desc) {
+    private static byte[] patchOrNull(byte[] b, String name, String desc, Site site) {
         ByteBuffer in = ByteBuffer.wrap(b);
         if (in.getInt() != 0xCAFEBABE) {
             return null;
@@ -174,11 +246,11 @@ final class ClassFiles {
                 int len = in.getInt();
                 int body = in.position();
                 if (target && "Code".equals(aName)) {
-                    byte[] code = patchedCode(b, body, len, utf, cpCount);
+                    byte[] code = patchedCode(b, body, len, utf, cpCount, site);
                     if (code == null) {
                         return null;
                     }
-                    return assemble(b, cpCount, cpEnd, attrStart, body + len, code);
+                    return assemble(b, cpCount, cpEnd, attrStart, body + len, code, site);
                 }
                 in.position(body + len);
             }
@@ -209,9 +281,10 @@ final class ClassFiles {
      * The new Code attribute (from its length on), or null for a shape this does not handle.
      * Code may hold simple instructions and forward or backward two-byte branches; branch offsets,
      * the line and local-variable tables and the stack map are moved with the code. A branch to
-     * an {@code areturn} lands on the inserted call, so every return is hooked.
+     * an {@code areturn} lands on the inserted call, so every return is hooked; a branch to the
+     * first instruction lands after a call inserted at the entry, which runs once.
      */
-    private static byte[] patchedCode(byte[] b, int body, int len, String[] utf, int cpCount) {
+    private static byte[] patchedCode(byte[] b, int body, int len, String[] utf, int cpCount, Site site) {
         ByteBuffer c = ByteBuffer.wrap(b, body, len);
         int maxStack = c.getShort() & 0xFFFF;
         int maxLocals = c.getShort() & 0xFFFF;
@@ -220,7 +293,8 @@ final class ClassFiles {
         // newPos[pc]: where the instruction at pc (for an areturn: its inserted call) moves to
         int[] newPos = new int[codeLen + 1];
         int methodref = cpCount + 5; // the last of the six entries assemble() appends
-        int added = 0;
+        int call = site.loads.length + 3;
+        int added = site.atEntry ? call : 0;
         for (int pc = 0; pc < codeLen; ) {
             int op = b[codeStart + pc] & 0xFF;
             int size = opcodeSize(op);
@@ -230,8 +304,8 @@ final class ClassFiles {
             for (int k = 0; k < size; k++) {
                 newPos[pc + k] = pc + k + added;
             }
-            if (op == ARETURN) {
-                added += 4;
+            if (op == ARETURN && !site.atEntry) {
+                added += call;
             }
             pc += size;
         }
@@ -240,11 +314,14 @@ final class ClassFiles {
             return null;
         }
         ByteBuffer code = ByteBuffer.allocate(codeLen + added);
+        if (site.atEntry) {
+            code.put(site.loads).put((byte) INVOKESTATIC).putShort((short) methodref);
+        }
         for (int pc = 0; pc < codeLen; ) {
             int op = b[codeStart + pc] & 0xFF;
             int size = opcodeSize(op);
-            if (op == ARETURN) {
-                code.put((byte) ILOAD_0).put((byte) INVOKESTATIC).putShort((short) methodref);
+            if (op == ARETURN && !site.atEntry) {
+                code.put(site.loads).put((byte) INVOKESTATIC).putShort((short) methodref);
             }
             if (isBranch(op)) {
                 int target = pc + ByteBuffer.wrap(b, codeStart + pc + 1, 2).getShort();
@@ -311,7 +388,7 @@ final class ClassFiles {
             DataOutputStream d = new DataOutputStream(out);
             byte[] tail = attrsOut.toByteArray();
             d.writeInt(2 + 2 + 4 + code.capacity() + 2 + 2 + tail.length);
-            d.writeShort(Math.max(maxStack, 2));
+            d.writeShort(Math.max(maxStack, site.loads.length + 1));
             d.writeShort(maxLocals);
             d.writeInt(code.capacity());
             d.write(code.array());
@@ -406,23 +483,27 @@ final class ClassFiles {
         if (op >= 0x1a && op <= 0x2d) {      // iload_n .. aload_n
             return 1;
         }
+        if (op >= 0x3b && op <= 0x4e) {      // istore_n .. astore_n
+            return 1;
+        }
         if (isBranch(op)) {                  // if*, goto, ifnull, ifnonnull: two-byte offsets
             return 3;
         }
         switch (op) {
-            case 0x59: case ARETURN: case 0x01: case 0x03: case 0x04:  // dup, areturn, aconst_null, iconst_0/1
+            case 0x59: case ARETURN: case 0xac: case 0x01: case 0x03: case 0x04: // dup, areturn, ireturn, aconst_null, iconst_0/1
                 return 1;
-            case 0x15: case 0x19:                                         // iload, aload
+            case 0x15: case 0x19: case 0x36: case 0x3a:                   // iload, aload, istore, astore
                 return 2;
-            case 0xbb: case 0xb7: case INVOKESTATIC: case 0xc0: case 0xb2: // new, invokespecial, invokestatic, checkcast, getstatic
-                return 3;
+            case 0xbb: case 0xb7: case 0xb6: case INVOKESTATIC: case 0xc0: case 0xb2: // new, invokespecial, invokevirtual,
+                return 3;                                                 // invokestatic, checkcast, getstatic
             default:
                 return 0;
         }
     }
 
     /** The class with the six constants appended and the Code attribute of the method replaced. */
-    private static byte[] assemble(byte[] b, int cpCount, int cpEnd, int codeAttrStart, int codeAttrEnd, byte[] code) {
+    private static byte[] assemble(byte[] b, int cpCount, int cpEnd, int codeAttrStart, int codeAttrEnd, byte[] code,
+            Site site) {
         try {
             ByteArrayOutputStream out = new ByteArrayOutputStream(b.length + 128);
             DataOutputStream d = new DataOutputStream(out);
@@ -434,9 +515,9 @@ final class ClassFiles {
             d.writeByte(CONSTANT_CLASS);
             d.writeShort(cpCount);                         // cpCount + 1
             d.writeByte(CONSTANT_UTF8);
-            d.writeUTF("wrap");                            // cpCount + 2
+            d.writeUTF(site.hookMethod);                   // cpCount + 2
             d.writeByte(CONSTANT_UTF8);
-            d.writeUTF(SocketHook.WRAP_DESC);              // cpCount + 3
+            d.writeUTF(site.hookDesc);                     // cpCount + 3
             d.writeByte(CONSTANT_NAME_AND_TYPE);
             d.writeShort(cpCount + 2);
             d.writeShort(cpCount + 3);                     // cpCount + 4

@@ -12,22 +12,31 @@ import net.bytebuddy.jar.asm.Opcodes;
  * {@code java.net.ComsockSocketHook}, defined at start-up into {@code java.base}'s own package
  * {@code java.net} (through a lookup on that package, which the agent opens to itself), so the
  * patched {@code SocketImpl} reaches it without the bootstrap class path being touched (which
- * would also switch off class data sharing for the application). Its one method is
+ * would also switch off class data sharing for the application). Its two methods are
  * <pre>
  * public static SocketImpl wrap(SocketImpl platform, boolean server) {
  *     return (SocketImpl) wrapper.apply(platform, Boolean.valueOf(server));
  * }
+ * public static void checkConnect(InetAddress remote, int port) {
+ *     guard.apply(remote, Integer.valueOf(port));
+ * }
  * </pre>
- * and {@code wrapper} is set before the patch is applied and never cleared.
+ * {@code wrap} is called by the patched {@code SocketImpl.createPlatformSocketImpl}, and
+ * {@code checkConnect} by the patched {@code sun.nio.ch.Net.connect}, the one place where every
+ * TCP connect of the JDK (sockets and NIO channels) reaches the system call; {@code guard}
+ * throws, undeclared, the {@code IOException} that refuses a connect. Both fields are set before
+ * the patches are applied and never cleared.
  */
 final class SocketHook {
     static final String NAME = "java/net/ComsockSocketHook";
     static final String WRAP_DESC = "(Ljava/net/SocketImpl;Z)Ljava/net/SocketImpl;";
+    static final String CHECK_DESC = "(Ljava/net/InetAddress;I)V";
 
     private SocketHook() {
     }
 
-    static void install(BiFunction<SocketImpl, Boolean, SocketImpl> wrapper) throws ReflectiveOperationException {
+    static void install(BiFunction<SocketImpl, Boolean, SocketImpl> wrapper,
+            BiFunction<java.net.InetAddress, Integer, Object> guard) throws ReflectiveOperationException {
         MethodHandles.Lookup javaNet = MethodHandles.privateLookupIn(SocketImpl.class, MethodHandles.lookup());
         Class<?> hook;
         try {
@@ -36,6 +45,7 @@ final class SocketHook {
             hook = javaNet.defineClass(ClassFiles.hookClass());
         }
         try {
+            javaNet.findStaticSetter(hook, "guard", BiFunction.class).invoke(guard);
             javaNet.findStaticSetter(hook, "wrapper", BiFunction.class).invoke(wrapper);
         } catch (ReflectiveOperationException | RuntimeException | Error e) {
             throw e;
@@ -49,20 +59,32 @@ final class SocketHook {
         ClassWriter cw = new ClassWriter(0);
         cw.visit(Opcodes.V11, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, NAME, null,
                 "java/lang/Object", null);
-        cw.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, "wrapper",
-                "Ljava/util/function/BiFunction;", null, null).visitEnd();
-        MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, "wrap", WRAP_DESC, null, null);
-        mv.visitCode();
-        mv.visitFieldInsn(Opcodes.GETSTATIC, NAME, "wrapper", "Ljava/util/function/BiFunction;");
-        mv.visitVarInsn(Opcodes.ALOAD, 0);
-        mv.visitVarInsn(Opcodes.ILOAD, 1);
-        mv.visitMethodInsn(Opcodes.INVOKESTATIC, "java/lang/Boolean", "valueOf", "(Z)Ljava/lang/Boolean;", false);
-        mv.visitMethodInsn(Opcodes.INVOKEINTERFACE, "java/util/function/BiFunction", "apply",
-                "(Ljava/lang/Object;Ljava/lang/Object;)Ljava/lang/Object;", true);
-        mv.visitTypeInsn(Opcodes.CHECKCAST, "java/net/SocketImpl");
-        mv.visitInsn(Opcodes.ARETURN);
-        mv.visitMaxs(3, 2);
-        mv.visitEnd();
+        for (String field : new String[] {"wrapper", "guard"}) {
+            cw.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, field,
+                    "Ljava/util/function/BiFunction;", null, null).visitEnd();
+        }
+        // wrap: (SocketImpl) wrapper.apply(impl, Boolean.valueOf(server)); checkConnect: guard.apply(address, Integer.valueOf(port))
+        String[][] methods = {{"wrap", WRAP_DESC, "wrapper", "java/lang/Boolean", "(Z)Ljava/lang/Boolean;"},
+            {"checkConnect", CHECK_DESC, "guard", "java/lang/Integer", "(I)Ljava/lang/Integer;"}};
+        for (String[] m : methods) {
+            MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, m[0], m[1], null, null);
+            mv.visitCode();
+            mv.visitFieldInsn(Opcodes.GETSTATIC, NAME, m[2], "Ljava/util/function/BiFunction;");
+            mv.visitVarInsn(Opcodes.ALOAD, 0);
+            mv.visitVarInsn(Opcodes.ILOAD, 1);
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, m[3], "valueOf", m[4], false);
+            mv.visitMethodInsn(Opcodes.INVOKEINTERFACE, "java/util/function/BiFunction", "apply",
+                    "(Ljava/lang/Object;Ljava/lang/Object;)Ljava/lang/Object;", true);
+            if (m[0].equals("wrap")) {
+                mv.visitTypeInsn(Opcodes.CHECKCAST, "java/net/SocketImpl");
+                mv.visitInsn(Opcodes.ARETURN);
+            } else {
+                mv.visitInsn(Opcodes.POP);
+                mv.visitInsn(Opcodes.RETURN);
+            }
+            mv.visitMaxs(3, 2);
+            mv.visitEnd();
+        }
         cw.visitEnd();
         return cw.toByteArray();
     }
