@@ -85,17 +85,18 @@ class AgentIT {
     }
 
     @Test
-    void nioChannelsToComAddressesFailClosedAndLoopbackStillWorks() throws Exception {
+    void nioChannelsAndDatagramsToComAddressesFailClosedAndLoopbackStillWorks() throws Exception {
         // the JDK's own classes are not verified by default: verify the patched ones here
         try (Jvm c = Jvm.start(agent(4), List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+BytecodeVerificationLocal"), Map.of(),
                 NioClient.class.getName(), "192.168.0.5", "7003")) {
             assertEquals(0, c.exit(), c.err().toString());
-            for (String kind : new String[] {"SOCKETCHANNEL ", "ASYNC ", "DATAGRAM "}) {
+            for (String kind : new String[] {"SOCKETCHANNEL ", "ASYNC ", "DATAGRAM ", "DATAGRAM-SEND ", "DATAGRAMSOCKET "}) {
                 String got = c.await(kind);
                 assertTrue(got.startsWith("java.net.NoRouteToHostException: No route to host: 192.168.0.5 is on com-socket's network"),
                         kind + got);
             }
             assertEquals("ok", c.await("LOOPBACK "));
+            assertEquals("ok", c.await("UDP-LOOPBACK "));
         }
     }
 

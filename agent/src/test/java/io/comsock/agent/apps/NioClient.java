@@ -1,5 +1,7 @@
 package io.comsock.agent.apps;
 
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousSocketChannel;
@@ -9,8 +11,8 @@ import java.nio.channels.SocketChannel;
 import java.util.concurrent.ExecutionException;
 
 /**
- * NIO channels, which the agent does not route: connects to a com address must fail, never go
- * to TCP; a connect to loopback must work as ever. Args: comHost port.
+ * NIO channels and datagrams, which the agent does not route: connects and sends to a com
+ * address must fail, never reach the network; loopback must work as ever. Args: comHost port.
  */
 public final class NioClient {
     public static void main(String[] args) throws Exception {
@@ -31,6 +33,25 @@ public final class NioClient {
             System.out.println("DATAGRAM connected");
         } catch (Exception e) {
             System.out.println("DATAGRAM " + e);
+        }
+        try (DatagramChannel c = DatagramChannel.open()) {
+            c.send(ByteBuffer.wrap(new byte[] {1}), com);
+            System.out.println("DATAGRAM-SEND sent");
+        } catch (Exception e) {
+            System.out.println("DATAGRAM-SEND " + e);
+        }
+        try (DatagramSocket s = new DatagramSocket()) {
+            s.send(new DatagramPacket(new byte[] {1}, 1, com));
+            System.out.println("DATAGRAMSOCKET sent");
+        } catch (Exception e) {
+            System.out.println("DATAGRAMSOCKET " + e);
+        }
+        try (DatagramSocket r = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0)); DatagramSocket s = new DatagramSocket()) {
+            s.send(new DatagramPacket(new byte[] {5}, 1, r.getLocalSocketAddress()));
+            DatagramPacket p = new DatagramPacket(new byte[1], 1);
+            r.setSoTimeout(10_000);
+            r.receive(p);
+            System.out.println("UDP-LOOPBACK " + (p.getData()[0] == 5 ? "ok" : "lost"));
         }
         try (ServerSocketChannel ss = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
                 SocketChannel c = SocketChannel.open(ss.getLocalAddress());

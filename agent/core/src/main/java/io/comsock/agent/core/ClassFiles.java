@@ -23,27 +23,37 @@ final class ClassFiles {
     private static final int CONSTANT_NAME_AND_TYPE = 12;
     private static final int ACC_STATIC = 0x0008;
     private static final int ARETURN = 0xb0;
-    private static final int ILOAD_0 = 0x1a;
+    static final int ILOAD_0 = 0x1a;
+    static final int ALOAD_0 = 0x2a;
     private static final int INVOKESTATIC = 0xb8;
 
-    /** Where a patch puts its call, and what it loads for it. */
+    /**
+     * Where a patch puts its call, in a static or an instance method, and the local variables
+     * (slots 0..3, {@code iload_n} or {@code aload_n}) it loads for it.
+     */
     static final class Site {
         final boolean atEntry;
+        final boolean isStatic;
         final byte[] loads;
         final String hookMethod;
         final String hookDesc;
 
-        private Site(boolean atEntry, byte[] loads, String hookMethod, String hookDesc) {
+        private Site(boolean atEntry, boolean isStatic, byte[] loads, String hookMethod, String hookDesc) {
             this.atEntry = atEntry;
+            this.isStatic = isStatic;
             this.loads = loads;
             this.hookMethod = hookMethod;
             this.hookDesc = hookDesc;
         }
 
         /** {@code iload_0; invokestatic hook.wrap} before each {@code areturn}. */
-        static final Site WRAP_RETURNS = new Site(false, new byte[] {ILOAD_0}, "wrap", SocketHook.WRAP_DESC);
+        static final Site WRAP_RETURNS = new Site(false, true, new byte[] {ILOAD_0}, "wrap", SocketHook.WRAP_DESC);
         /** {@code aload_2; iload_3; invokestatic hook.checkConnect} at the entry. */
-        static final Site CHECK_CONNECT = new Site(true, new byte[] {0x2c, 0x1d}, "checkConnect", SocketHook.CHECK_DESC);
+        static final Site CHECK_CONNECT = new Site(true, true, new byte[] {ALOAD_0 + 2, ILOAD_0 + 3}, "checkConnect",
+                SocketHook.CHECK_DESC);
+        /** {@code aload_3; invokestatic hook.checkSend} at the entry of an instance method. */
+        static final Site CHECK_SEND = new Site(true, false, new byte[] {ALOAD_0 + 3}, "checkSend",
+                SocketHook.SEND_DESC);
     }
 
     private ClassFiles() {
@@ -103,6 +113,9 @@ final class ClassFiles {
             int guard = pool.ref(CONSTANT_FIELDREF, SocketHook.NAME, "guard", biFunction);
             int valueOfZ = pool.ref(CONSTANT_METHODREF, "java/lang/Boolean", "valueOf", "(Z)Ljava/lang/Boolean;");
             int valueOfI = pool.ref(CONSTANT_METHODREF, "java/lang/Integer", "valueOf", "(I)Ljava/lang/Integer;");
+            int getAddress = pool.ref(CONSTANT_METHODREF, "java/net/InetSocketAddress", "getAddress",
+                    "()Ljava/net/InetAddress;");
+            int getPort = pool.ref(CONSTANT_METHODREF, "java/net/InetSocketAddress", "getPort", "()I");
             int apply = pool.ref(CONSTANT_INTERFACE_METHODREF, "java/util/function/BiFunction", "apply",
                     "(Ljava/lang/Object;Ljava/lang/Object;)Ljava/lang/Object;");
             int socketImpl = pool.cls("java/net/SocketImpl");
@@ -110,7 +123,8 @@ final class ClassFiles {
             int[] fieldNames = {pool.utf("wrapper"), pool.utf("guard")};
             int fieldDesc = pool.utf(biFunction);
             int[][] methods = {{pool.utf("wrap"), pool.utf(SocketHook.WRAP_DESC)},
-                {pool.utf("checkConnect"), pool.utf(SocketHook.CHECK_DESC)}};
+                {pool.utf("checkConnect"), pool.utf(SocketHook.CHECK_DESC)},
+                {pool.utf("checkSend"), pool.utf(SocketHook.SEND_DESC)}};
             byte[][] bodies = {
                 {
                     (byte) 0xb2, hi(wrapper), lo(wrapper),              // getstatic wrapper
@@ -125,6 +139,17 @@ final class ClassFiles {
                     (byte) 0xb2, hi(guard), lo(guard),                  // getstatic guard
                     0x2a,                                               // aload_0
                     0x1b,                                               // iload_1
+                    (byte) INVOKESTATIC, hi(valueOfI), lo(valueOfI),    // Integer.valueOf
+                    (byte) 0xb9, hi(apply), lo(apply), 3, 0,            // invokeinterface BiFunction.apply
+                    0x57,                                               // pop
+                    (byte) 0xb1,                                        // return
+                },
+                {
+                    (byte) 0xb2, hi(guard), lo(guard),                  // getstatic guard
+                    0x2a,                                               // aload_0
+                    (byte) 0xb6, hi(getAddress), lo(getAddress),        // invokevirtual getAddress
+                    0x2a,                                               // aload_0
+                    (byte) 0xb6, hi(getPort), lo(getPort),              // invokevirtual getPort
                     (byte) INVOKESTATIC, hi(valueOfI), lo(valueOfI),    // Integer.valueOf
                     (byte) 0xb9, hi(apply), lo(apply), 3, 0,            // invokeinterface BiFunction.apply
                     0x57,                                               // pop
@@ -149,8 +174,10 @@ final class ClassFiles {
                 out.writeShort(fieldDesc);
                 out.writeShort(0);
             }
-            out.writeShort(methods.length); // public static SocketImpl wrap(SocketImpl, boolean),
-            for (int m = 0; m < methods.length; m++) { // public static void checkConnect(InetAddress, int)
+            // public static SocketImpl wrap(SocketImpl, boolean), public static void
+            // checkConnect(InetAddress, int), public static void checkSend(InetSocketAddress)
+            out.writeShort(methods.length);
+            for (int m = 0; m < methods.length; m++) {
                 out.writeShort(0x0001 | ACC_STATIC);
                 out.writeShort(methods[m][0]);
                 out.writeShort(methods[m][1]);
@@ -158,7 +185,7 @@ final class ClassFiles {
                 out.writeShort(code);
                 out.writeInt(2 + 2 + 4 + bodies[m].length + 2 + 2);
                 out.writeShort(3); // max stack
-                out.writeShort(2); // max locals
+                out.writeShort(2); // max locals (checkSend needs 1)
                 out.writeInt(bodies[m].length);
                 out.write(bodies[m]);
                 out.writeShort(0); // exception table
@@ -239,7 +266,7 @@ final class ClassFiles {
             String mName = utf[in.getShort() & 0xFFFF];
             String mDesc = utf[in.getShort() & 0xFFFF];
             int attrs = in.getShort() & 0xFFFF;
-            boolean target = name.equals(mName) && desc.equals(mDesc) && (access & ACC_STATIC) != 0;
+            boolean target = name.equals(mName) && desc.equals(mDesc) && ((access & ACC_STATIC) != 0) == site.isStatic;
             for (int a = 0; a < attrs; a++) {
                 int attrStart = in.position();
                 String aName = utf[in.getShort() & 0xFFFF];
@@ -339,8 +366,17 @@ final class ClassFiles {
             pc += size;
         }
         c.position(codeStart + codeLen);
-        if ((c.getShort() & 0xFFFF) != 0) {
-            return null; // exception handlers
+        int handlers = c.getShort() & 0xFFFF;
+        ByteBuffer handlerTable = ByteBuffer.allocate(8 * handlers);
+        for (int h = 0; h < handlers; h++) {
+            int from = c.getShort() & 0xFFFF;
+            int to = c.getShort() & 0xFFFF;
+            int handler = c.getShort() & 0xFFFF;
+            if (from >= codeLen || to > codeLen || handler >= codeLen) {
+                return null;
+            }
+            handlerTable.putShort((short) newPos[from]).putShort((short) newPos[to]).putShort((short) newPos[handler])
+                    .putShort(c.getShort()); // catch type
         }
         ByteArrayOutputStream attrsOut = new ByteArrayOutputStream();
         DataOutputStream attrs = new DataOutputStream(attrsOut);
@@ -387,12 +423,13 @@ final class ClassFiles {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             DataOutputStream d = new DataOutputStream(out);
             byte[] tail = attrsOut.toByteArray();
-            d.writeInt(2 + 2 + 4 + code.capacity() + 2 + 2 + tail.length);
+            d.writeInt(2 + 2 + 4 + code.capacity() + 2 + handlerTable.capacity() + 2 + tail.length);
             d.writeShort(Math.max(maxStack, site.loads.length + 1));
             d.writeShort(maxLocals);
             d.writeInt(code.capacity());
             d.write(code.array());
-            d.writeShort(0);
+            d.writeShort(handlers);
+            d.write(handlerTable.array());
             d.writeShort(attrCount);
             d.write(tail);
             return out.toByteArray();
@@ -478,27 +515,30 @@ final class ClassFiles {
         return (op >= 0x99 && op <= 0xa7) || op == 0xc6 || op == 0xc7;
     }
 
-    /** Sizes of the opcodes this handles; 0 for anything else. */
+    /**
+     * The size of each instruction with a fixed size; 0 for those this does not handle:
+     * {@code tableswitch} and {@code lookupswitch} (padded to the code's alignment), {@code wide},
+     * {@code jsr}, {@code ret} and the four-byte branches.
+     */
     private static int opcodeSize(int op) {
-        if (op >= 0x1a && op <= 0x2d) {      // iload_n .. aload_n
-            return 1;
+        if (op <= 0x0f || (op >= 0x1a && op <= 0x35) || (op >= 0x3b && op <= 0x83) || (op >= 0x85 && op <= 0x98)
+                || (op >= 0xac && op <= 0xb1) || op == 0xbe || op == 0xbf || op == 0xc2 || op == 0xc3) {
+            return 1;   // constants, loads and stores of slots 0..3, array access, stack, arithmetic, returns
         }
-        if (op >= 0x3b && op <= 0x4e) {      // istore_n .. astore_n
-            return 1;
+        if (op == 0x10 || op == 0x12 || (op >= 0x15 && op <= 0x19) || (op >= 0x36 && op <= 0x3a) || op == 0xbc) {
+            return 2;   // bipush, ldc, loads and stores with an index, newarray
         }
-        if (isBranch(op)) {                  // if*, goto, ifnull, ifnonnull: two-byte offsets
-            return 3;
+        if (op == 0x11 || op == 0x13 || op == 0x14 || op == 0x84 || isBranch(op) || (op >= 0xb2 && op <= 0xb8)
+                || op == 0xbb || op == 0xbd || op == 0xc0 || op == 0xc1) {
+            return 3;   // sipush, ldc_w, ldc2_w, iinc, branches, fields, invokes, new, anewarray, checkcast, instanceof
         }
-        switch (op) {
-            case 0x59: case ARETURN: case 0xac: case 0x01: case 0x03: case 0x04: // dup, areturn, ireturn, aconst_null, iconst_0/1
-                return 1;
-            case 0x15: case 0x19: case 0x36: case 0x3a:                   // iload, aload, istore, astore
-                return 2;
-            case 0xbb: case 0xb7: case 0xb6: case INVOKESTATIC: case 0xc0: case 0xb2: // new, invokespecial, invokevirtual,
-                return 3;                                                 // invokestatic, checkcast, getstatic
-            default:
-                return 0;
+        if (op == 0xc5) {
+            return 4;   // multianewarray
         }
+        if (op == 0xb9 || op == 0xba) {
+            return 5;   // invokeinterface, invokedynamic
+        }
+        return 0;
     }
 
     /** The class with the six constants appended and the Code attribute of the method replaced. */

@@ -2,7 +2,6 @@ package io.comsock.agent.core;
 
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
-import java.net.SocketImpl;
 import java.security.ProtectionDomain;
 import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassVisitor;
@@ -11,7 +10,7 @@ import net.bytebuddy.jar.asm.MethodVisitor;
 import net.bytebuddy.jar.asm.Opcodes;
 
 /**
- * Patches two JDK methods, each to call the hook class (see {@link SocketHook}):
+ * Patches three JDK methods, each to call the hook class (see {@link SocketHook}):
  * <ul>
  * <li>{@code java.net.SocketImpl.createPlatformSocketImpl(boolean)}, the single point where
  * {@code Socket}, {@code ServerSocket} and the platform {@code accept} obtain their
@@ -19,126 +18,151 @@ import net.bytebuddy.jar.asm.Opcodes;
  * Patching the return value (rather than installing a socket factory) keeps SOCKS and HTTP
  * proxies working and leaves the factory slots to the application.</li>
  * <li>{@code sun.nio.ch.Net.connect(ProtocolFamily, FileDescriptor, InetAddress, int)}, through
- * which every TCP connect of the JDK reaches the system call (sockets, {@code SocketChannel},
- * {@code AsynchronousSocketChannel}, and the connect of a {@code DatagramChannel}): at its entry,
- * {@code checkConnect(address, port)} refuses com addresses. Routed sockets never get there
- * with one; NIO channels, which the agent does not route, would, and so fail closed.</li>
+ * which every connect of the JDK reaches the system call (sockets, {@code SocketChannel},
+ * {@code AsynchronousSocketChannel}, and the connect of a {@code DatagramChannel} or
+ * {@code DatagramSocket}): at its entry, {@code checkConnect(address, port)}.</li>
+ * <li>{@code sun.nio.ch.DatagramChannelImpl.send(FileDescriptor, ByteBuffer, InetSocketAddress)},
+ * through which every datagram sent to an explicit address goes (from a {@code DatagramChannel}
+ * or a {@code DatagramSocket}): at its entry, {@code checkSend(target)}.</li>
  * </ul>
- * The transformer is removed again at once, so no other class load pays for it. Both methods are
- * short straight-line code, which {@link ClassFiles} patches directly on the bytes; any other
- * shape goes through Byte Buddy's bundled ASM. A full {@code AgentBuilder} costs about a second
- * of start-up.
+ * The two checks refuse com addresses. Routed sockets never get there with one; what the agent
+ * does not route (NIO channels, datagrams) would, and so fails closed instead of leaving the
+ * machine. The transformer is removed again at once, so no other class load pays for it. The
+ * methods are short, and {@link ClassFiles} patches them directly on the bytes; any other shape
+ * goes through Byte Buddy's bundled ASM. A full {@code AgentBuilder} costs about a second of
+ * start-up.
  */
 final class JdkPatcher {
-    static final String SOCKET_IMPL = "java/net/SocketImpl";
-    static final String NET = "sun/nio/ch/Net";
     static final String CONNECT_DESC = "(Ljava/net/ProtocolFamily;Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)I";
+    static final String SEND_DESC = "(Ljava/io/FileDescriptor;Ljava/nio/ByteBuffer;Ljava/net/InetSocketAddress;)I";
+
+    /** One method to patch. */
+    static final class Target {
+        final String owner;
+        final String method;
+        final String desc;
+        final ClassFiles.Site site;
+
+        Target(String owner, String method, String desc, ClassFiles.Site site) {
+            this.owner = owner;
+            this.method = method;
+            this.desc = desc;
+            this.site = site;
+        }
+
+        @Override
+        public String toString() {
+            return owner.replace('/', '.') + "." + method + desc;
+        }
+    }
+
+    static final Target SOCKET_IMPL = new Target("java/net/SocketImpl", "createPlatformSocketImpl",
+            "(Z)Ljava/net/SocketImpl;", ClassFiles.Site.WRAP_RETURNS);
+    static final Target NET_CONNECT = new Target("sun/nio/ch/Net", "connect", CONNECT_DESC, ClassFiles.Site.CHECK_CONNECT);
+    static final Target DATAGRAM_SEND = new Target("sun/nio/ch/DatagramChannelImpl", "send", SEND_DESC,
+            ClassFiles.Site.CHECK_SEND);
+    private static final Target[] TARGETS = {SOCKET_IMPL, NET_CONNECT, DATAGRAM_SEND};
 
     private JdkPatcher() {
     }
 
     static void patch(Instrumentation inst) throws Exception {
-        Class<?> net = Class.forName(NET.replace('/', '.'), false, null);
+        Class<?>[] classes = new Class<?>[TARGETS.length];
+        for (int i = 0; i < TARGETS.length; i++) {
+            classes[i] = Class.forName(TARGETS[i].owner.replace('/', '.'), false, null);
+        }
         Throwable[] failure = new Throwable[1];
-        boolean[] patched = new boolean[2];
+        boolean[] patched = new boolean[TARGETS.length];
         ClassFileTransformer t = new ClassFileTransformer() {
             @Override
             public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined,
                     ProtectionDomain pd, byte[] bytes) {
-                int which = SOCKET_IMPL.equals(name) ? 0 : NET.equals(name) ? 1 : -1;
-                if (which < 0) {
-                    return null;
+                for (int i = 0; i < TARGETS.length; i++) {
+                    if (TARGETS[i].owner.equals(name)) {
+                        try {
+                            boolean[] done = new boolean[1];
+                            byte[] out = rewrite(bytes, TARGETS[i], done);
+                            patched[i] = done[0];
+                            return done[0] ? out : null;
+                        } catch (Throwable e) {
+                            failure[0] = e;
+                            return null;
+                        }
+                    }
                 }
-                try {
-                    boolean[] done = new boolean[1];
-                    byte[] out = which == 0 ? rewriteSocketImpl(bytes, done) : rewriteNet(bytes, done);
-                    patched[which] = done[0];
-                    return done[0] ? out : null;
-                } catch (Throwable e) {
-                    failure[0] = e;
-                    return null;
-                }
+                return null;
             }
         };
         inst.addTransformer(t, true);
         try {
-            inst.retransformClasses(SocketImpl.class, net);
+            inst.retransformClasses(classes);
         } finally {
             inst.removeTransformer(t);
         }
         if (failure[0] != null) {
             throw new IllegalStateException("patching the JDK's socket classes failed", failure[0]);
         }
-        if (!patched[0]) {
-            throw new IllegalStateException("java.net.SocketImpl has no createPlatformSocketImpl(boolean) in Java "
-                    + System.getProperty("java.version"));
-        }
-        if (!patched[1]) {
-            throw new IllegalStateException("sun.nio.ch.Net has no static connect" + CONNECT_DESC + " in Java "
-                    + System.getProperty("java.version"));
+        for (int i = 0; i < TARGETS.length; i++) {
+            if (!patched[i]) {
+                throw new IllegalStateException("Java " + System.getProperty("java.version") + " has no " + TARGETS[i]
+                        + " to patch");
+            }
         }
     }
 
-    static byte[] rewriteSocketImpl(byte[] bytes, boolean[] patched) {
-        byte[] direct = ClassFiles.patch(bytes, "createPlatformSocketImpl", "(Z)Ljava/net/SocketImpl;",
-                ClassFiles.Site.WRAP_RETURNS);
+    /** {@code bytes} with {@code target} patched: directly if its shape allows, else with ASM. */
+    static byte[] rewrite(byte[] bytes, Target target, boolean[] patched) {
+        byte[] direct = ClassFiles.patch(bytes, target.method, target.desc, target.site);
         if (direct != null) {
             patched[0] = true;
             return direct;
         }
-        return rewriteWithAsm(bytes, "createPlatformSocketImpl", "(Z)Ljava/net/SocketImpl;", false, patched);
+        return rewriteWithAsm(bytes, target, patched);
     }
 
-    static byte[] rewriteNet(byte[] bytes, boolean[] patched) {
-        byte[] direct = ClassFiles.patch(bytes, "connect", CONNECT_DESC, ClassFiles.Site.CHECK_CONNECT);
-        if (direct != null) {
-            patched[0] = true;
-            return direct;
-        }
-        return rewriteWithAsm(bytes, "connect", CONNECT_DESC, true, patched);
-    }
-
-    /**
-     * The general path, for a JDK whose method is not the simple shape {@link ClassFiles} handles:
-     * {@code atEntry} false wraps each {@code areturn} of {@code createPlatformSocketImpl}, true
-     * puts {@code checkConnect(arg 2, arg 3)} at the entry of {@code Net.connect}.
-     */
-    static byte[] rewriteWithAsm(byte[] bytes, String method, String desc, boolean atEntry, boolean[] patched) {
+    /** The general path, for a JDK whose method is not of a shape {@link ClassFiles} handles. */
+    static byte[] rewriteWithAsm(byte[] bytes, Target target, boolean[] patched) {
+        ClassFiles.Site site = target.site;
         ClassReader r = new ClassReader(bytes);
         ClassWriter w = new ClassWriter(r, 0);
         r.accept(new ClassVisitor(Opcodes.ASM9, w) {
             @Override
             public MethodVisitor visitMethod(int access, String name, String d, String signature, String[] ex) {
                 MethodVisitor mv = super.visitMethod(access, name, d, signature, ex);
-                if (!name.equals(method) || !d.equals(desc) || (access & Opcodes.ACC_STATIC) == 0) {
+                if (!name.equals(target.method) || !d.equals(target.desc)
+                        || ((access & Opcodes.ACC_STATIC) != 0) != site.isStatic) {
                     return mv;
                 }
                 patched[0] = true;
                 return new MethodVisitor(Opcodes.ASM9, mv) {
+                    private void call() {
+                        for (byte load : site.loads) {
+                            boolean ref = load >= ClassFiles.ALOAD_0;
+                            super.visitVarInsn(ref ? Opcodes.ALOAD : Opcodes.ILOAD,
+                                    load - (ref ? ClassFiles.ALOAD_0 : ClassFiles.ILOAD_0));
+                        }
+                        super.visitMethodInsn(Opcodes.INVOKESTATIC, SocketHook.NAME, site.hookMethod, site.hookDesc, false);
+                    }
+
                     @Override
                     public void visitCode() {
                         super.visitCode();
-                        if (atEntry) {
-                            super.visitVarInsn(Opcodes.ALOAD, 2);
-                            super.visitVarInsn(Opcodes.ILOAD, 3);
-                            super.visitMethodInsn(Opcodes.INVOKESTATIC, SocketHook.NAME, "checkConnect",
-                                    SocketHook.CHECK_DESC, false);
+                        if (site.atEntry) {
+                            call();
                         }
                     }
 
                     @Override
                     public void visitInsn(int opcode) {
-                        if (opcode == Opcodes.ARETURN && !atEntry) {
-                            super.visitVarInsn(Opcodes.ILOAD, 0);
-                            super.visitMethodInsn(Opcodes.INVOKESTATIC, SocketHook.NAME, "wrap",
-                                    SocketHook.WRAP_DESC, false);
+                        if (opcode == Opcodes.ARETURN && !site.atEntry) {
+                            call();
                         }
                         super.visitInsn(opcode);
                     }
 
                     @Override
                     public void visitMaxs(int maxStack, int maxLocals) {
-                        super.visitMaxs(Math.max(maxStack, 2), maxLocals);
+                        super.visitMaxs(Math.max(maxStack, site.loads.length + 1), maxLocals);
                     }
                 };
             }

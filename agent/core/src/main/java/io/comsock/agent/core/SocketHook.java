@@ -20,17 +20,23 @@ import net.bytebuddy.jar.asm.Opcodes;
  * public static void checkConnect(InetAddress remote, int port) {
  *     guard.apply(remote, Integer.valueOf(port));
  * }
+ * public static void checkSend(InetSocketAddress target) {
+ *     guard.apply(target.getAddress(), Integer.valueOf(target.getPort()));
+ * }
  * </pre>
- * {@code wrap} is called by the patched {@code SocketImpl.createPlatformSocketImpl}, and
+ * {@code wrap} is called by the patched {@code SocketImpl.createPlatformSocketImpl},
  * {@code checkConnect} by the patched {@code sun.nio.ch.Net.connect}, the one place where every
- * TCP connect of the JDK (sockets and NIO channels) reaches the system call; {@code guard}
- * throws, undeclared, the {@code IOException} that refuses a connect. Both fields are set before
- * the patches are applied and never cleared.
+ * connect of the JDK (sockets and NIO channels) reaches the system call, and {@code checkSend} by
+ * the patched {@code DatagramChannelImpl.send(FileDescriptor, ByteBuffer, InetSocketAddress)},
+ * through which every datagram to an explicit address goes; {@code guard} throws, undeclared,
+ * the {@code IOException} that refuses them. Both fields are set before the patches are applied
+ * and never cleared.
  */
 final class SocketHook {
     static final String NAME = "java/net/ComsockSocketHook";
     static final String WRAP_DESC = "(Ljava/net/SocketImpl;Z)Ljava/net/SocketImpl;";
     static final String CHECK_DESC = "(Ljava/net/InetAddress;I)V";
+    static final String SEND_DESC = "(Ljava/net/InetSocketAddress;)V";
 
     private SocketHook() {
     }
@@ -65,13 +71,21 @@ final class SocketHook {
         }
         // wrap: (SocketImpl) wrapper.apply(impl, Boolean.valueOf(server)); checkConnect: guard.apply(address, Integer.valueOf(port))
         String[][] methods = {{"wrap", WRAP_DESC, "wrapper", "java/lang/Boolean", "(Z)Ljava/lang/Boolean;"},
-            {"checkConnect", CHECK_DESC, "guard", "java/lang/Integer", "(I)Ljava/lang/Integer;"}};
+            {"checkConnect", CHECK_DESC, "guard", "java/lang/Integer", "(I)Ljava/lang/Integer;"},
+            {"checkSend", SEND_DESC, "guard", "java/lang/Integer", "(I)Ljava/lang/Integer;"}};
         for (String[] m : methods) {
             MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, m[0], m[1], null, null);
             mv.visitCode();
             mv.visitFieldInsn(Opcodes.GETSTATIC, NAME, m[2], "Ljava/util/function/BiFunction;");
             mv.visitVarInsn(Opcodes.ALOAD, 0);
-            mv.visitVarInsn(Opcodes.ILOAD, 1);
+            if (m[0].equals("checkSend")) {
+                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/net/InetSocketAddress", "getAddress",
+                        "()Ljava/net/InetAddress;", false);
+                mv.visitVarInsn(Opcodes.ALOAD, 0);
+                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/net/InetSocketAddress", "getPort", "()I", false);
+            } else {
+                mv.visitVarInsn(Opcodes.ILOAD, 1);
+            }
             mv.visitMethodInsn(Opcodes.INVOKESTATIC, m[3], "valueOf", m[4], false);
             mv.visitMethodInsn(Opcodes.INVOKEINTERFACE, "java/util/function/BiFunction", "apply",
                     "(Ljava/lang/Object;Ljava/lang/Object;)Ljava/lang/Object;", true);

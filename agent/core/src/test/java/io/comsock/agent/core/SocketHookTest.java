@@ -23,8 +23,7 @@ class SocketHookTest {
         assertNotNull(direct, "this JDK's method has a shape the direct patch handles");
         assertHookBeforeEveryReturn(direct);
         boolean[] patched = new boolean[1];
-        assertHookBeforeEveryReturn(JdkPatcher.rewriteWithAsm(original, "createPlatformSocketImpl",
-                "(Z)Ljava/net/SocketImpl;", false, patched));
+        assertHookBeforeEveryReturn(JdkPatcher.rewriteWithAsm(original, JdkPatcher.SOCKET_IMPL, patched));
         assertTrue(patched[0], "createPlatformSocketImpl(boolean) found in Java " + System.getProperty("java.version"));
     }
 
@@ -59,50 +58,60 @@ class SocketHookTest {
     }
 
     @Test
-    void everyNioConnectIsCheckedFirst() throws Exception {
+    void everyConnectIsCheckedFirst() throws Exception {
+        assertCheckedAtEntry(JdkPatcher.NET_CONNECT, Opcodes.ALOAD + ":2", Opcodes.ILOAD + ":3", "checkConnect");
+    }
+
+    @Test
+    void everyDatagramToAnAddressIsCheckedFirst() throws Exception {
+        assertCheckedAtEntry(JdkPatcher.DATAGRAM_SEND, Opcodes.ALOAD + ":3", "checkSend");
+    }
+
+    /** Both the direct patch and ASM put the loads and the hook call first in the method, and nowhere else. */
+    private static void assertCheckedAtEntry(JdkPatcher.Target target, String... first) throws Exception {
         byte[] original;
-        try (InputStream in = Object.class.getResourceAsStream("/sun/nio/ch/Net.class")) {
+        try (InputStream in = Object.class.getResourceAsStream("/" + target.owner + ".class")) {
             original = in.readAllBytes();
         }
-        byte[] direct = ClassFiles.patch(original, "connect", JdkPatcher.CONNECT_DESC, ClassFiles.Site.CHECK_CONNECT);
-        assertNotNull(direct, "this JDK's Net.connect has a shape the direct patch handles");
-        assertCheckAtEntry(direct);
+        byte[] direct = ClassFiles.patch(original, target.method, target.desc, target.site);
+        assertNotNull(direct, "this JDK's " + target + " has a shape the direct patch handles");
+        assertEquals(java.util.List.of(first), firstInstructions(direct, target, first.length));
         boolean[] patched = new boolean[1];
-        assertCheckAtEntry(JdkPatcher.rewriteWithAsm(original, "connect", JdkPatcher.CONNECT_DESC, true, patched));
+        assertEquals(java.util.List.of(first), firstInstructions(JdkPatcher.rewriteWithAsm(original, target, patched),
+                target, first.length));
         assertTrue(patched[0]);
     }
 
-    /** The first instructions of Net.connect load the address and port and call the hook; nothing else changed. */
-    private static void assertCheckAtEntry(byte[] out) {
+    private static java.util.List<String> firstInstructions(byte[] out, JdkPatcher.Target target, int n) {
         java.util.List<String> first = new java.util.ArrayList<>();
         int[] calls = new int[1];
         new ClassReader(out).accept(new ClassVisitor(Opcodes.ASM9) {
             @Override
             public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
-                boolean target = name.equals("connect") && desc.equals(JdkPatcher.CONNECT_DESC);
+                boolean patchedOne = name.equals(target.method) && desc.equals(target.desc);
                 return new MethodVisitor(Opcodes.ASM9) {
                     @Override
                     public void visitVarInsn(int op, int var) {
-                        if (target && first.size() < 3) {
+                        if (patchedOne && first.size() < n) {
                             first.add(op + ":" + var);
                         }
                     }
 
                     @Override
-                    public void visitMethodInsn(int op, String owner, String n, String d, boolean itf) {
+                    public void visitMethodInsn(int op, String owner, String m, String d, boolean itf) {
                         if (owner.equals(SocketHook.NAME)) {
-                            assertTrue(target, "hook called from " + name + desc);
+                            assertTrue(patchedOne, "hook called from " + name + desc);
                             calls[0]++;
-                            if (first.size() < 3) {
-                                first.add(n);
-                            }
+                        }
+                        if (patchedOne && first.size() < n) {
+                            first.add(m);
                         }
                     }
                 };
             }
         }, 0);
-        assertEquals(1, calls[0]);
-        assertEquals(java.util.List.of(Opcodes.ALOAD + ":2", Opcodes.ILOAD + ":3", "checkConnect"), first);
+        assertEquals(1, calls[0], "one hook call in the class");
+        return first;
     }
 
     @Test
@@ -128,10 +137,13 @@ class SocketHookTest {
                 if (name.equals("checkConnect") && desc.equals(SocketHook.CHECK_DESC) && (access & Opcodes.ACC_STATIC) != 0) {
                     found[0]++;
                 }
+                if (name.equals("checkSend") && desc.equals(SocketHook.SEND_DESC) && (access & Opcodes.ACC_STATIC) != 0) {
+                    found[0]++;
+                }
                 return null;
             }
         }, 0);
-        assertEquals(2, found[0]);
+        assertEquals(3, found[0]);
         assertEquals(SocketImpl.class.getPackageName().replace('.', '/'), r.getClassName().substring(0, r.getClassName().lastIndexOf('/')));
     }
 }
