@@ -137,7 +137,8 @@ public final class ComConnection implements Closeable {
 
     /** Waits for the peer's answer to our SYN; called by the connecting thread only. */
     void awaitEstablished(long timeoutNanos) throws IOException {
-        long deadline = timeoutNanos > 0 ? System.nanoTime() + timeoutNanos : 0;
+        long start = System.nanoTime();
+        long deadline = start + (timeoutNanos > 0 ? timeoutNanos : Options.CONNECT_GIVE_UP_NANOS);
         connector = Thread.currentThread();
         boolean interrupted = false;
         // like a reader, the connecting thread first polls the lanes itself for the answer: while
@@ -153,12 +154,12 @@ public final class ComConnection implements Closeable {
                     throw new SocketException(failure);
                 }
                 long now = System.nanoTime();
-                long wait = PARK_MAX;
-                if (deadline != 0) {
-                    wait = deadline - now;
-                    if (wait <= 0) {
+                long wait = deadline - now;
+                if (wait <= 0) {
+                    if (timeoutNanos > 0) {
                         throw new SocketTimeoutException("Connect timed out");
                     }
+                    throw new java.net.ConnectException("Connection timed out");
                 }
                 if (polling) {
                     if (stillBusyWaiting(now - spinStart, readBudget)) {

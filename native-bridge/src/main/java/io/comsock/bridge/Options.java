@@ -14,6 +14,13 @@ import java.util.Set;
  * delays a write, and buffer sizes are the transport's.
  */
 public final class Options {
+    /**
+     * How long a connect without a timeout waits for room in a full backlog before it gives up
+     * with {@code ConnectException: Connection timed out}: as long as Linux TCP retries an
+     * unanswered SYN by default (six retries, 127 s).
+     */
+    public static final long CONNECT_GIVE_UP_NANOS = 127_000_000_000L;
+
     /** SO_TIMEOUT in milliseconds, 0 for none. */
     public int timeout;
     /** SO_LINGER seconds, -1 when off; 0 makes close a reset. */

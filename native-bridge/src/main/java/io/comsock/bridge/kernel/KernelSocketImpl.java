@@ -90,7 +90,8 @@ public class KernelSocketImpl extends SocketImpl {
         }
         int s = open();
         byte[] addr = KernelSupport.sockaddr(family, isa.getAddress(), isa.getPort());
-        long deadline = millis > 0 ? System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis) : 0;
+        long started = System.nanoTime();
+        long deadline = millis > 0 ? started + TimeUnit.MILLISECONDS.toNanos(millis) : 0;
         long backoff = 100_000;
         while (true) {
             try {
@@ -98,9 +99,14 @@ public class KernelSocketImpl extends SocketImpl {
                 break;
             } catch (LastErrorException e) {
                 if (e.getErrorCode() == Errno.EAGAIN) {
-                    // the listener's backlog is full: try again until the timeout, as TCP's SYN would
-                    if (deadline != 0 && System.nanoTime() - deadline >= 0) {
+                    // the listener's backlog is full: try again until the timeout, as TCP's SYN
+                    // would, and without one give up when TCP would
+                    long now = System.nanoTime();
+                    if (deadline != 0 && now - deadline >= 0) {
                         throw new SocketTimeoutException("Connect timed out");
+                    }
+                    if (deadline == 0 && now - started >= Options.CONNECT_GIVE_UP_NANOS) {
+                        throw new java.net.ConnectException("Connection timed out");
                     }
                     java.util.concurrent.locks.LockSupport.parkNanos(backoff);
                     backoff = Math.min(backoff * 2, 10_000_000);
