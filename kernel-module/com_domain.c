@@ -12,10 +12,13 @@
  * it holds its peer socket, which holds the peer's namespace, which holds
  * the domain.
  *
- * Teardown (namespace exit): unpublish the id, wait for RCU readers, mark
- * the domain dead under both locks (no claim or queueing succeeds after
- * that), stop the daemon, drop what is left on the receive queue, then
- * drop the table's reference.  The memory goes with the last reference.
+ * Teardown (namespace exit) comes in two steps.  pre_exit removes the
+ * sysctl and unpublishes the id, which is free for another namespace from
+ * then on.  The namespace core waits for an RCU grace period before the
+ * exit step, which marks the domain dead under both locks (no claim or
+ * queueing succeeds after that), stops the daemon, drops what is left on
+ * the receive queue, then drops the table's reference.  The memory goes
+ * with the last reference.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -402,14 +405,17 @@ out_unlock:
 	return err;
 }
 
-static void com_domain_teardown(struct com_domain *d)
+static void com_domain_unpublish(struct com_domain *d)
 {
-	struct com_msg *msg;
-
 	mutex_lock(&com_table_lock);
 	RCU_INIT_POINTER(com_table[d->id], NULL);
 	mutex_unlock(&com_table_lock);
-	synchronize_rcu();
+}
+
+/* @d was unpublished, and an RCU grace period has passed since */
+static void com_domain_teardown(struct com_domain *d)
+{
+	struct com_msg *msg;
 
 	spin_lock(&d->recv_lock);
 	spin_lock(&d->buf_lock);
@@ -516,13 +522,31 @@ out_tbl:
 	return err;
 }
 
-static void __net_exit com_net_exit(struct net *net)
+/*
+ * The first step of teardown: the sysctl goes (after it, no writer is
+ * left and none can come, so the domain is final), and the id is free for
+ * another namespace at once.  The namespace core calls synchronize_rcu()
+ * between pre_exit and exit (for every namespace that dies, a failed setup
+ * and unregistering alike), so a lookup that found the domain in the
+ * table, and com_domain_find()'s look at the port tables, are over before
+ * com_net_exit() runs.
+ */
+static void __net_exit com_net_pre_exit(struct net *net)
 {
 	struct com_net *cn = com_net(net);
 	struct ctl_table *tbl = cn->sysctl->ctl_table_arg;
 
 	unregister_net_sysctl_table(cn->sysctl);
 	kfree(tbl);
+	cn->sysctl = NULL;
+	if (cn->dom)
+		com_domain_unpublish(cn->dom);
+}
+
+static void __net_exit com_net_exit(struct net *net)
+{
+	struct com_net *cn = com_net(net);
+
 	com_proc_exit_net(net);
 	if (cn->dom) {
 		com_domain_teardown(cn->dom);
@@ -532,10 +556,11 @@ static void __net_exit com_net_exit(struct net *net)
 }
 
 static struct pernet_operations com_net_ops = {
-	.init	= com_net_init,
-	.exit	= com_net_exit,
-	.id	= &com_net_id,
-	.size	= sizeof(struct com_net),
+	.init		= com_net_init,
+	.pre_exit	= com_net_pre_exit,
+	.exit		= com_net_exit,
+	.id		= &com_net_id,
+	.size		= sizeof(struct com_net),
 };
 
 int com_domains_init(void)

@@ -1900,6 +1900,167 @@ static int t_cross_many(void)
 	return 0;
 }
 
+/*
+ * A process killed with sockets in every state leaves nothing behind: once
+ * it and its peers' ends are gone, its namespace is torn down and the
+ * domain id can be taken again.
+ */
+static void *blocked_writer(void *p)
+{
+	static char buf[1 << 16];
+	int fd = *(int *)p;
+
+	for (;;)
+		if (write(fd, buf, sizeof(buf)) < 0)
+			return NULL;
+}
+
+static int d_kill_peer(int ctl, int arg)
+{
+	char buf[4096] = { 0 };
+	int l, s, c;
+
+	/* a listener the killed domain connects to; never reads */
+	l = com_listen_on(7600, 4, NULL);
+	CHECK(l >= 0);
+	CHECK(ctl_send(ctl, 1) == 0);
+	s = accept(l, NULL, NULL);
+	CHECK(s >= 0);
+	CHECK(write(s, buf, sizeof(buf)) == sizeof(buf));
+	/* and a connection into the killed domain, left unaccepted there */
+	CHECK(ctl_recv(ctl) == 2);
+	c = com_connect_to(COM_ADDR(arg), 7610);
+	CHECK(c >= 0);
+	CHECK(write(c, buf, sizeof(buf)) == sizeof(buf));
+	CHECK(ctl_send(ctl, 3) == 0);
+	/* hold every end until told, then close them and wait */
+	CHECK(ctl_recv(ctl) == 4);
+	close(s);
+	close(c);
+	close(l);
+	CHECK(ctl_send(ctl, 5) == 0);
+	ctl_recv(ctl);
+	return 0;
+}
+
+static int d_kill_victim(int ctl, int arg)
+{
+	struct sockaddr_com a = com_sa(COM_ADDR_ANY, 7611);
+	char buf[4096] = { 0 };
+	int l, c1, c2, s2, d, r, acc;
+	pthread_t th;
+
+	/* a listener with an unaccepted connection from its own domain */
+	l = com_listen_on(7610, 4, NULL);
+	CHECK(l >= 0);
+	c1 = com_connect_to(com_own_addr(), 7610);
+	CHECK(c1 >= 0);
+	CHECK(write(c1, buf, sizeof(buf)) == sizeof(buf));
+	/* a connected pair with unread data both ways */
+	CHECK(pair(&c2, &s2) == 0);
+	CHECK(write(c2, buf, sizeof(buf)) == sizeof(buf));
+	CHECK(write(s2, buf, sizeof(buf)) == sizeof(buf));
+	/* a datagram socket with a datagram queued to itself */
+	d = com_sock(SOCK_DGRAM);
+	CHECK(d >= 0 && bind(d, SA(a), sizeof(a)) == 0);
+	a.scom_addr = htonl(com_own_addr());
+	CHECK(sendto(d, buf, 100, 0, SA(a), sizeof(a)) == 100);
+	/* a thread blocked in accept() on an idle listener */
+	acc = com_listen_on(7612, 1, NULL);
+	CHECK(acc >= 0);
+	CHECK(pthread_create(&th, NULL, blocked_call,
+			     &(struct blocked){ .fd = acc, .accept = 1 }) == 0);
+	/* a writer blocked on the other domain's reader, which never reads */
+	r = com_connect_to(COM_ADDR(arg), 7600);
+	CHECK(r >= 0);
+	CHECK(pthread_create(&th, NULL, blocked_writer, &r) == 0);
+	CHECK(ctl_send(ctl, 1) == 0);
+	pause();
+	return 0;
+}
+
+/*
+ * A process in a new namespace that, once told through @go, tries to take
+ * domain id @id every 10 ms for at most @max seconds and then reports the
+ * seconds it took (-1: not in time) through @res.
+ */
+static pid_t id_taker(int id, double max, int *go, int *res)
+{
+	int a[2], b[2];
+	double t0, t = -1;
+	pid_t p;
+
+	if (pipe(a) < 0 || pipe(b) < 0)
+		return -1;
+	p = fork();
+	if (p == 0) {
+		char c;
+
+		if (unshare(CLONE_NEWNET) < 0 || read(a[0], &c, 1) != 1)
+			_exit(1);
+		t0 = now_sec();
+		while (now_sec() - t0 <= max) {
+			if (com_set_domain_id(id) == 0) {
+				t = now_sec() - t0;
+				break;
+			}
+			usleep(10000);
+		}
+		_exit(write(b[1], &t, sizeof(t)) == sizeof(t) ? 0 : 1);
+	}
+	close(a[0]);
+	close(b[1]);
+	*go = a[1];
+	*res = b[0];
+	return p;
+}
+
+static double id_taker_result(pid_t p, int go, int res)
+{
+	double t = -1;
+
+	if (write(go, "g", 1) != 1 || read(res, &t, sizeof(t)) != sizeof(t))
+		t = -1;
+	close(go);
+	close(res);
+	waitpid(p, NULL, 0);
+	return t;
+}
+
+static int t_killed_id_free(void)
+{
+	int cp, cv, go, res, status;
+	pid_t peer, victim, taker;
+	double t;
+
+	peer = spawn_domain(82, d_kill_peer, 81, &cp);
+	CHECK(peer > 0 && ctl_recv(cp) == 1);
+	victim = spawn_domain(81, d_kill_victim, 82, &cv);
+	CHECK(victim > 0 && ctl_recv(cv) == 1);
+	CHECK(ctl_send(cp, 2) == 0 && ctl_recv(cp) == 3);
+	usleep(300000);		/* the writer fills its window and sleeps */
+	taker = id_taker(81, 2, &go, &res);
+	CHECK(taker > 0);
+	CHECK(kill(victim, SIGKILL) == 0);
+	CHECK(waitpid(victim, &status, 0) == victim);
+	close(cv);
+	/* the peer's ends hold the killed ends, and those their namespace */
+	t = id_taker_result(taker, go, res);
+	if (t < 0)
+		printf("#   peer's ends open: id still taken 2 s after the kill\n");
+	else
+		printf("#   peer's ends open: id free %.3f s after the kill\n", t);
+	taker = id_taker(81, 5, &go, &res);
+	CHECK(taker > 0);
+	CHECK(ctl_send(cp, 4) == 0 && ctl_recv(cp) == 5);
+	t = id_taker_result(taker, go, res);
+	CHECK(t >= 0);
+	printf("#   id free %.3f s after the peer closed its ends\n", t);
+	close(cp);
+	CHECK(wait_ok(peer) == 0);
+	return 0;
+}
+
 static void suite_cross(void)
 {
 	run("echo between two namespaces and the initial one", t_cross_echo,
@@ -1912,6 +2073,8 @@ static void suite_cross(void)
 	    60);
 	run("64 connections between two domains", t_cross_many, 180);
 	run("namespace teardown frees its domain", t_teardown, 60);
+	run("a killed domain's id is free once its peers closed",
+	    t_killed_id_free, 60);
 	run("no blocks leaked (initial domain)", t_no_leak, 30);
 }
 
