@@ -445,7 +445,8 @@ int com_release(struct socket *sock)
 	if (!sk)
 		return 0;
 	lock_sock(sk);
-	__com_close(sk, false);
+	/* SO_LINGER with a zero time is an abortive close, as in TCP */
+	__com_close(sk, sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime);
 	sock_orphan(sk);
 	sock->sk = NULL;
 	release_sock(sk);

@@ -602,6 +602,33 @@ static int t_backlog(void)
 	return 0;
 }
 
+/* SO_LINGER with a zero time: close() resets, as in TCP; any other time does not */
+static int t_linger(void)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	char b;
+	int c, s;
+
+	CHECK(pair(&c, &s) == 0);
+	CHECK(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
+	CHECK(write(s, "ab", 2) == 2);
+	close(s);
+	/* what was sent before still arrives, then the reset, once */
+	CHECK(read(c, &b, 1) == 1 && b == 'a');
+	CHECK(read(c, &b, 1) == 1 && b == 'b');
+	CHECK_ERR(read(c, &b, 1), ECONNRESET);
+	CHECK(read(c, &b, 1) == 0);
+	close(c);
+
+	lg.l_linger = 5;
+	CHECK(pair(&c, &s) == 0);
+	CHECK(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
+	close(s);
+	CHECK(read(c, &b, 1) == 0);
+	close(c);
+	return 0;
+}
+
 static int t_sysctl(void)
 {
 	int id = com_domain_id();
@@ -1490,6 +1517,7 @@ static void suite_local(void)
 	run("non-blocking mode and timeouts", t_nonblocking, 60);
 	run("poll/epoll/select readiness", t_poll, 60);
 	run("half-close", t_half_close, 60);
+	run("SO_LINGER 0 closes with a reset", t_linger, 30);
 	run("shutdown wakes blocked accept and read", t_shutdown_wakes, 30);
 	run("SIGPIPE", t_sigpipe, 30);
 	run("peer killed mid-stream", t_peer_killed, 60);
