@@ -14,7 +14,7 @@
 #			may leave files in $COMSOCK_E2E_OUT, which is
 #			build/e2e-out on the host
 #
-# COMSOCK_GUEST_TIMEOUT: seconds the guest may run (default 540, java 840).
+# COMSOCK_GUEST_TIMEOUT: seconds the guest may run (default 540, java 1200).
 # COMSOCK_GUEST_SMP: virtual CPUs of the guest (default 2).
 set -eu
 
@@ -27,10 +27,18 @@ case "$mode" in
 check | bench)
 	limit=${COMSOCK_GUEST_TIMEOUT:-540}
 	mem=1G
+	tcg=multi
 	;;
 java)
-	limit=${COMSOCK_GUEST_TIMEOUT:-840}
+	limit=${COMSOCK_GUEST_TIMEOUT:-1200}
 	mem=2G
+	# One host thread runs every virtual CPU in turn. With one thread per
+	# virtual CPU, qemu does not keep x86's promise for code that another
+	# CPU rewrites while it runs: a JIT patches the entry of a compiled
+	# method it retires with a jump, and a CPU entering the method then
+	# could execute a mix of old and new bytes (JVMs died with SIGSEGV or
+	# SIGILL exactly there).
+	tcg=single
 	e2e=${2:-${E2E:-}}
 	if [ -z "$e2e" ]; then
 		echo "kernel-module: java mode needs a script: run-guest.sh java /abs/path/script.sh" >&2
@@ -152,7 +160,7 @@ rm -f "$build/qemu.status"
 		set --
 	fi
 	timeout "$limit" qemu-system-x86_64 \
-		-accel tcg,thread=multi -cpu max -smp "${COMSOCK_GUEST_SMP:-2}" \
+		-accel "tcg,thread=$tcg" -cpu max -smp "${COMSOCK_GUEST_SMP:-2}" \
 		-m $mem -nographic -nic none -no-reboot $bios "$@" \
 		-kernel "$build/vmlinux-$kver" -initrd "$build/initramfs.cpio" \
 		-append "console=ttyS0 quiet panic=-1 slub_debug=FZP comtest=$mode $extra" \
