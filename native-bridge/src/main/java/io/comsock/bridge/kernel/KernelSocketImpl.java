@@ -351,6 +351,14 @@ public class KernelSocketImpl extends SocketImpl {
         }
         if (s >= 0) {
             Poller.get().cancel(s);
+            if (options.linger == 0) {
+                // SO_LINGER 0: the module makes this close a reset, as TCP does
+                try {
+                    Libc.setsockopt(s, Libc.SOL_SOCKET, Libc.SO_LINGER, new int[] {1, 0}, 8);
+                } catch (LastErrorException e) {
+                    // the socket still closes, in order
+                }
+            }
             try {
                 Libc.close(s);
             } catch (LastErrorException e) {

@@ -29,6 +29,7 @@ final class Libc {
     static final int FIONREAD = 0x541B;
     static final int SOL_SOCKET = 1;
     static final int SO_ERROR = 4;
+    static final int SO_LINGER = 13;
 
     private static final Throwable UNAVAILABLE;
 
@@ -76,6 +77,8 @@ final class Libc {
     static native int getpeername(int fd, byte[] addr, int[] len) throws LastErrorException;
 
     static native int getsockopt(int fd, int level, int name, int[] value, int[] len) throws LastErrorException;
+
+    static native int setsockopt(int fd, int level, int name, int[] value, int len) throws LastErrorException;
 
     static native int ioctl(int fd, int request, int[] value) throws LastErrorException;
 
