@@ -81,9 +81,12 @@ public final class AgentRuntime {
         current = rt;
         guard.rt = rt;
         wrapper.rt = rt;
-        Log.debug(String.format(java.util.Locale.ROOT, "start-up: configuration %.1f ms, hook %.1f ms, patch %.1f ms,"
-                + " then waited %.1f ms for the transport (opened in %.1f ms beside them)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
-                (t3 - t2) / 1e6, (t4 - t3) / 1e6, opener.nanos / 1e6));
+        if (Log.debug()) {
+            // (formatting loads the locale machinery: only when asked for)
+            Log.debug(String.format(java.util.Locale.ROOT, "start-up: configuration %.1f ms, hook %.1f ms, patch %.1f ms,"
+                    + " then waited %.1f ms for the transport (opened in %.1f ms beside them)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+                    (t3 - t2) / 1e6, (t4 - t3) / 1e6, opener.nanos / 1e6));
+        }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         Log.info("domain " + provider.domain() + " (" + rt.domainAddress.getHostAddress() + ") on provider "
                 + provider.name() + (attached ? ", attached to a running JVM" : "") + "; started in " + ms + " ms"
