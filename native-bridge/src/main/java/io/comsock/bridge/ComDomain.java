@@ -722,6 +722,8 @@ public final class ComDomain implements Closeable {
             if (!l.hold(new long[] {owner, from, ports, src, window})) {
                 reply(p, T_REFUSED, dstPort << 16 | srcPort, 0, src, 0);
             }
+            // an accept may have made room between hasRoom and hold, while nothing was held yet
+            // (so it did not call roomAt): look again on this pass
             roomy.add(l);
             return;
         }

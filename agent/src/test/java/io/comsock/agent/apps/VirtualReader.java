@@ -29,8 +29,11 @@ public final class VirtualReader {
                     }
                 });
         t.start();
-        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
-            Thread.onSpinWait();
+        // until the read parks (or ends early, which the outcome then shows), 20 s at most
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        for (Thread.State st; (st = t.getState()) != Thread.State.WAITING && st != Thread.State.TIMED_WAITING
+                && st != Thread.State.TERMINATED && System.nanoTime() < deadline; ) {
+            Thread.sleep(1);
         }
         t.interrupt();
         t.join(10_000);

@@ -303,7 +303,10 @@ public final class BehaviourClient {
                                 }
                             });
                     t.start();
-                    while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
+                    // until the read parks (or ends early, which the checks below report), 20 s at most
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                    for (Thread.State st; (st = t.getState()) != Thread.State.WAITING && st != Thread.State.TIMED_WAITING
+                            && st != Thread.State.TERMINATED && System.nanoTime() < deadline; ) {
                         Thread.sleep(1);
                     }
                     t.interrupt();

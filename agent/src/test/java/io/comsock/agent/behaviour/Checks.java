@@ -41,6 +41,7 @@ final class Checks {
     void skip(String name, String why) {
         run++;
         System.out.println("ok - " + side + ": " + name + " # SKIP " + why);
+        System.out.flush();
     }
 
     int done() {

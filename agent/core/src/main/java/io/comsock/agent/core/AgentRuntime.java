@@ -110,9 +110,10 @@ public final class AgentRuntime {
     }
 
     /**
-     * What the hook calls at every TCP connect of the JDK, just before the system call: a com
-     * address never gets there from a routed socket, so one that does comes from a NIO channel
-     * (or a socket made before the agent was ready), which com-socket does not serve. It fails
+     * What the hook calls at every connect of the JDK and every datagram sent to an address, just
+     * before the system call: a com address never gets there from a routed socket, so one that
+     * does comes from a NIO channel, a datagram (or a socket made before the agent was ready),
+     * which com-socket does not serve. It fails
      * closed with {@code NoRouteToHostException}, thrown through the JDK's {@code throws
      * IOException} although {@code apply} does not declare it.
      */
@@ -127,10 +128,10 @@ public final class AgentRuntime {
                     r.stats.errors.increment();
                 }
                 String what = "connect to " + remote.getHostAddress() + ":" + port;
-                Log.debug(what + ": refused, not sent over TCP (a NIO channel: not routed to com-socket)");
+                Log.debug(what + ": refused, not sent to the network (a NIO channel or a datagram: not routed)");
                 throw ConnectGuard.<RuntimeException>undeclared(new java.net.NoRouteToHostException("No route to host: "
                         + remote.getHostAddress() + " is on com-socket's network, which the agent serves to"
-                        + " java.net.Socket only; a NIO channel cannot reach it (and never goes over TCP to it)"));
+                        + " java.net.Socket only; NIO channels and datagrams cannot reach it (and never go to the network)"));
             }
             return null;
         }
