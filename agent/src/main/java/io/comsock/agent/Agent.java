@@ -6,16 +6,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
-import java.lang.module.Configuration;
-import java.lang.module.ModuleFinder;
-import java.lang.reflect.InvocationTargetException;
+import java.lang.module.ModuleDescriptor;
 import java.net.URL;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -38,6 +37,8 @@ import java.util.Set;
 public final class Agent {
     private static final String CORE = "comsock-agent-core.jar";
     private static final String CORE_MODULE = "comsock.agent.core";
+    private static final String ENTRY = "io.comsock.agent.core.Entry";
+    private static final String BOOT_PACKAGE = "io.comsock.agent.boot";
     private static boolean started;
 
     private Agent() {
@@ -68,20 +69,42 @@ public final class Agent {
             return null;
         }
         try {
-            ClassLoader core = coreLoader(inst);
-            Class<?> runtime = core.loadClass("io.comsock.agent.core.AgentRuntime");
-            runtime.getMethod("start", String.class, Instrumentation.class, boolean.class).invoke(null, args, inst, attached);
-            started = true;
-            return null;
-        } catch (InvocationTargetException e) {
-            Throwable cause = e.getCause();
-            if (cause != null && cause.getClass().getName().equals("io.comsock.agent.core.ConfigException")) {
-                return cause.getMessage();
-            }
-            return "the agent could not start: " + cause;
+            Path cache = cacheDir();
+            warmMapping(cache);
+            Object problem = coreLoader(cache, inst).entry(ENTRY).apply(new Object[] {"start", args, inst, attached});
+            started = problem == null;
+            return (String) problem;
         } catch (Throwable t) {
             return "the agent could not start: " + t;
         }
+    }
+
+    /**
+     * From Java 18 on, the JDK builds every mapped buffer through a reflective constructor whose
+     * first use generates a dozen classes (about 25 ms). The transport's first mapping would pay
+     * that on the start-up path; here a thread pays it while the core loads. Before 18 there is
+     * nothing to gain.
+     */
+    private static void warmMapping(Path cache) {
+        if (Runtime.version().feature() < 18) {
+            return;
+        }
+        Thread t = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    Path f = Files.createTempFile(cache, "map", ".tmp");
+                    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                            StandardOpenOption.DELETE_ON_CLOSE)) {
+                        ch.map(FileChannel.MapMode.READ_WRITE, 0, 0);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // only a head start: the transport's own mapping does the same work
+                }
+            }
+        }, "comsock-warm");
+        t.setDaemon(true);
+        t.start();
     }
 
     /**
@@ -89,7 +112,7 @@ public final class Agent {
      * per-user directory). With {@code inst}, also opens to the loader what the routing
      * implementation needs of {@code java.base}.
      */
-    static ClassLoader coreLoader(Instrumentation inst) throws IOException {
+    static CoreLoader coreLoader(Path cache, Instrumentation inst) throws IOException, ClassNotFoundException {
         // the extracted copy is named after the agent jar's size and time, so a start normally
         // reads nothing of the nested jar; it is written only when missing
         URL self = Agent.class.getProtectionDomain().getCodeSource().getLocation();
@@ -100,7 +123,7 @@ public final class Agent {
             throw new IOException("cannot locate the agent jar from " + self, e);
         }
         String tag = Long.toHexString(Files.size(agentJar)) + "-" + Long.toHexString(Files.getLastModifiedTime(agentJar).toMillis());
-        Path coreJar = cacheDir().resolve("core-" + tag + ".jar");
+        Path coreJar = cache.resolve("core-" + tag + ".jar");
         if (!Files.isRegularFile(coreJar)) {
             try (InputStream in = Agent.class.getResourceAsStream(CORE)) {
                 if (in == null) {
@@ -118,23 +141,23 @@ public final class Agent {
             }
         }
         Module agent;
-        ClassLoader loader;
-        if (Runtime.version().feature() >= 22) {
-            // the core is an automatic module in a layer of its own: named, so that the native
-            // access it grants itself concerns it alone (an unnamed module's grant would reach
-            // the application's unnamed modules too)
-            ModuleFinder finder = CoreModule.finder(coreJar, CORE_MODULE);
-            Configuration config = ModuleLayer.boot().configuration().resolve(finder, ModuleFinder.of(), Set.of(CORE_MODULE));
-            ModuleLayer.Controller layer = ModuleLayer.defineModulesWithOneLoader(config, List.of(ModuleLayer.boot()),
-                    ClassLoader.getPlatformClassLoader());
-            agent = layer.layer().findModule(CORE_MODULE).orElseThrow();
-            loader = layer.layer().findLoader(CORE_MODULE);
+        CoreLoader loader;
+        if (inst != null && Runtime.version().feature() >= 22) {
+            // the core is a named module of its own, so that the native access it grants itself
+            // concerns it alone (an unnamed module's grant would reach the application's unnamed
+            // modules too); it is defined by a class of the core that java.base's internal access
+            // is exported to, before anything else of the core loads
+            loader = new CoreLoader(coreJar, CORE_MODULE);
+            inst.redefineModule(Object.class.getModule(), Set.of(),
+                    Map.of("jdk.internal.access", Set.of(loader.getUnnamedModule())), Map.of(), Set.of(), Map.of());
+            ModuleDescriptor descriptor = ModuleDescriptor.newAutomaticModule(CORE_MODULE)
+                    .packages(loader.packages(BOOT_PACKAGE)).build();
+            agent = (Module) loader.entry(BOOT_PACKAGE + ".ModuleDefiner").apply(new Object[] {loader, descriptor,
+                loader.location()});
         } else {
-            // before Java 22 there is no native access to grant: the unnamed module of a loader of
-            // its own keeps what java.base opens to the agent just as private, and costs about
-            // 30 ms less start-up than resolving a module layer
-            loader = new java.net.URLClassLoader("comsock-agent", new URL[] {coreJar.toUri().toURL()},
-                    ClassLoader.getPlatformClassLoader());
+            // before Java 22 there is no native access to grant: the loader's own unnamed
+            // module keeps what java.base opens to the agent just as private
+            loader = new CoreLoader(coreJar, null);
             agent = loader.getUnnamedModule();
         }
         if (inst != null) {
@@ -179,9 +202,7 @@ public final class Agent {
     /** {@code status [dir]}, {@code attach PID ARGS}. */
     public static void main(String[] args) throws Exception {
         if (args.length >= 1 && args[0].equals("status")) {
-            ClassLoader core = coreLoader(null);
-            Object rc = core.loadClass("io.comsock.agent.core.StatusCommand")
-                    .getMethod("run", String[].class, java.io.PrintStream.class).invoke(null, args, System.out);
+            Object rc = coreLoader(cacheDir(), null).entry(ENTRY).apply(new Object[] {"status", args, System.out});
             System.exit((Integer) rc);
         }
         if (args.length >= 2 && args[0].equals("attach")) {

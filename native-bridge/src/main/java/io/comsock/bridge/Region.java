@@ -79,7 +79,7 @@ final class Region implements AutoCloseable {
         RegionLayout layout = RegionLayout.of(config);
         for (int attempt = 0; ; attempt++) {
             removeStale(path, config.domain);
-            long pid = ProcessHandle.current().pid();
+            long pid = pid();
             Path tmp = dir.resolve("domain-" + config.domain + ".region." + pid + "." + System.nanoTime());
             FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW,
                     StandardOpenOption.READ, StandardOpenOption.WRITE),
@@ -138,6 +138,19 @@ final class Region implements AutoCloseable {
                 Files.deleteIfExists(tmp);
                 throw e;
             }
+        }
+    }
+
+    /**
+     * This process's id, for messages and the status listing. Read from {@code /proc/self}: the
+     * first use of {@code ProcessHandle} starts the JDK's process reaper machinery, milliseconds
+     * of an agent's start-up.
+     */
+    static long pid() {
+        try {
+            return Long.parseLong(Files.readSymbolicLink(Path.of("/proc/self")).toString());
+        } catch (IOException | RuntimeException notProcfs) {
+            return ProcessHandle.current().pid();
         }
     }
 

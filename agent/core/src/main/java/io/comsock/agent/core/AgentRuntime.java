@@ -50,7 +50,6 @@ public final class AgentRuntime {
         }
         AgentConfig config = AgentConfig.load(agentArgs, props, System.getenv());
         Log.setLevel(config.log);
-        grantNativeAccess();
         if (!config.enabled) {
             Log.info("disabled (enabled=false): every socket stays on TCP");
             return;
@@ -156,6 +155,9 @@ public final class AgentRuntime {
         @Override
         public void run() {
             long t = System.nanoTime();
+            // here rather than on the start-up thread: the grant's reflection costs a few
+            // milliseconds of generated classes, and only the transport needs it
+            grantNativeAccess();
             try {
                 provider = Provider.open(config);
             } catch (ConfigException | RuntimeException e) {
