@@ -124,30 +124,28 @@ public final class Agent {
         }
         String tag = Long.toHexString(Files.size(agentJar)) + "-" + Long.toHexString(Files.getLastModifiedTime(agentJar).toMillis());
         Path coreJar = cache.resolve("core-" + tag + ".jar");
-        if (!Files.isRegularFile(coreJar)) {
-            try (InputStream in = Agent.class.getResourceAsStream(CORE)) {
-                if (in == null) {
-                    throw new IOException(CORE + " is missing from the agent jar " + agentJar);
-                }
-                materialize(coreJar, in.readAllBytes());
+        boolean named = inst != null && Runtime.version().feature() >= 22;
+        CoreLoader loader = null;
+        for (int attempt = 0; loader == null; attempt++) {
+            if (!Files.isRegularFile(coreJar)) {
+                extract(agentJar, coreJar);
             }
-            // earlier versions' copies: a JVM still running one keeps its open file
-            try (var old = Files.newDirectoryStream(coreJar.getParent(), "core-*.jar")) {
-                for (Path p : old) {
-                    if (!p.equals(coreJar)) {
-                        Files.deleteIfExists(p);
-                    }
+            try {
+                loader = new CoreLoader(coreJar, named ? CORE_MODULE : null);
+            } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException gone) {
+                // removed between the check and the opening, as a stale copy, by a JVM starting
+                // another version of the agent: written again
+                if (attempt >= 2) {
+                    throw gone;
                 }
             }
         }
         Module agent;
-        CoreLoader loader;
-        if (inst != null && Runtime.version().feature() >= 22) {
+        if (named) {
             // the core is a named module of its own, so that the native access it grants itself
             // concerns it alone (an unnamed module's grant would reach the application's unnamed
             // modules too); it is defined by a class of the core that java.base's internal access
             // is exported to, before anything else of the core loads
-            loader = new CoreLoader(coreJar, CORE_MODULE);
             inst.redefineModule(Object.class.getModule(), Set.of(),
                     Map.of("jdk.internal.access", Set.of(loader.getUnnamedModule())), Map.of(), Set.of(), Map.of());
             ModuleDescriptor descriptor = ModuleDescriptor.newAutomaticModule(CORE_MODULE)
@@ -157,7 +155,6 @@ public final class Agent {
         } else {
             // before Java 22 there is no native access to grant: the loader's own unnamed
             // module keeps what java.base opens to the agent just as private
-            loader = new CoreLoader(coreJar, null);
             agent = loader.getUnnamedModule();
         }
         if (inst != null) {
@@ -169,6 +166,28 @@ public final class Agent {
                     Map.of("java.net", Set.of(agent)), Set.of(), Map.of());
         }
         return loader;
+    }
+
+    /**
+     * Writes the nested core jar to {@code coreJar}, and removes copies of other versions that
+     * are older than a day (a JVM running one keeps its open file; one starting one writes it
+     * again if it went).
+     */
+    private static void extract(Path agentJar, Path coreJar) throws IOException {
+        try (InputStream in = Agent.class.getResourceAsStream(CORE)) {
+            if (in == null) {
+                throw new IOException(CORE + " is missing from the agent jar " + agentJar);
+            }
+            materialize(coreJar, in.readAllBytes());
+        }
+        long dayAgo = System.currentTimeMillis() - 24L * 3600 * 1000;
+        try (var old = Files.newDirectoryStream(coreJar.getParent(), "core-*.jar")) {
+            for (Path p : old) {
+                if (!p.equals(coreJar) && Files.getLastModifiedTime(p).toMillis() < dayAgo) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 
     private static Path cacheDir() throws IOException {

@@ -1,10 +1,13 @@
 package io.comsock.agent;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.MalformedURLException;
 import java.net.URI;
 import java.net.URL;
+import java.net.URLConnection;
+import java.net.URLStreamHandler;
 import java.nio.file.Path;
 import java.security.CodeSigner;
 import java.security.CodeSource;
@@ -38,6 +41,8 @@ final class CoreLoader extends ClassLoader implements Consumer<Object> {
     private final URI location;
     private final String module;
     private final ProtectionDomain domain;
+    /** The scheme of the resource URLs this loader gives out. */
+    private static final String SCHEME = "comsock-core";
     private volatile Object entry;
 
     /**
@@ -144,11 +149,39 @@ final class CoreLoader extends ClassLoader implements Consumer<Object> {
             return null;
         }
         try {
-            return URI.create("jar:" + location + "!/" + name).toURL();
-        } catch (MalformedURLException | IllegalArgumentException bad) {
+            // read through the jar this loader holds open, not by opening its path again
+            return new URL(SCHEME, "", -1, "/" + name, resources);
+        } catch (MalformedURLException bad) {
             return null;
         }
     }
+
+    /** Opens this loader's resource URLs on its own open jar. */
+    private final URLStreamHandler resources = new URLStreamHandler() {
+        @Override
+        protected URLConnection openConnection(URL url) throws IOException {
+            ZipEntry e = zip.getEntry(url.getPath().substring(1));
+            if (e == null) {
+                throw new FileNotFoundException(url + " is not in " + location);
+            }
+            return new URLConnection(url) {
+                @Override
+                public void connect() {
+                    connected = true;
+                }
+
+                @Override
+                public InputStream getInputStream() throws IOException {
+                    return zip.getInputStream(e);
+                }
+
+                @Override
+                public long getContentLengthLong() {
+                    return e.getSize();
+                }
+            };
+        }
+    };
 
     @Override
     protected Enumeration<URL> findResources(String name) {

@@ -9,6 +9,7 @@ import io.comsock.agent.apps.HttpGet;
 import io.comsock.agent.apps.HttpServer;
 import io.comsock.agent.apps.JmxProbe;
 import io.comsock.agent.apps.NioClient;
+import io.comsock.agent.apps.OwnJna;
 import io.comsock.agent.apps.TlsClient;
 import io.comsock.agent.apps.TlsServer;
 import io.comsock.agent.apps.Waiter;
@@ -320,6 +321,41 @@ class AgentIT {
             }
             app.send("192.168.0.5 7009 after");
             assertEquals("echo after", app.await("REPLY "));
+        }
+    }
+
+    /**
+     * JNA's classes cannot be relocated, so the agent's copy is kept apart by class loader; its
+     * native stub must be kept apart too. This application brings another JNA version and points
+     * JNA's JVM-wide properties at that version's stub, as an application that ships its stub
+     * does: each JNA must load its own stub, and the application must find its properties as it
+     * set them.
+     */
+    @Test
+    void anApplicationWithItsOwnJnaKeepsItAndTheAgentKeepsItsOwn(@TempDir Path stub) throws Exception {
+        Path otherJna = Path.of(System.getProperty("comsock.other.jna.jar"));
+        String otherVersion = System.getProperty("comsock.other.jna.version");
+        try (JarFile jar = new JarFile(otherJna.toFile());
+                InputStream in = jar.getInputStream(jar.getJarEntry("com/sun/jna/linux-x86-64/libjnidispatch.so"))) {
+            Files.copy(in, stub.resolve("libjnidispatch.so"));
+        }
+        // first on the class path: the test's own class path holds the project's JNA too
+        List<String> classPath = new ArrayList<>(List.of(otherJna.toString()));
+        classPath.add(System.getProperty("java.class.path"));
+        try (Jvm server = Jvm.start(agent(3), EchoServer.class.getName(), "7011", "1")) {
+            server.await("LISTENING");
+            try (Jvm app = Jvm.startWithClassPath(agent(4), List.of("-Djna.boot.library.path=" + stub, "-Djna.nosys=false"), Map.of(),
+                    String.join(java.io.File.pathSeparator, classPath), OwnJna.class.getName(), "192.168.0.5", "7011",
+                    "own")) {
+                String jna = app.await("JNA ");
+                assertTrue(jna.startsWith(otherVersion) && jna.contains(" FROM file:" + otherJna + " "), jna);
+                assertTrue(jna.matches(".* GETPID [0-9]+ .*"), jna);
+                assertTrue(jna.endsWith(" BOOTPATH " + stub + " NOSYS false TMPDIR null"), jna);
+                assertEquals("echo own", app.await("REPLY "));
+                assertEquals(0, app.exit());
+                // the agent's transport got its futex binding: it did not load the other version's stub
+                assertTrue(app.err().stream().noneMatch(l -> l.contains("futex") || l.contains("JNA")), app.err().toString());
+            }
         }
     }
 

@@ -33,6 +33,12 @@ final class Jvm implements AutoCloseable {
      */
     static Jvm start(String agentArgs, List<String> jvmArgs, Map<String, String> env, String main, String... args)
             throws IOException {
+        return startWithClassPath(agentArgs, jvmArgs, env, System.getProperty("java.class.path"), main, args);
+    }
+
+    /** The same with a class path of the caller's. */
+    static Jvm startWithClassPath(String agentArgs, List<String> jvmArgs, Map<String, String> env, String classPath,
+            String main, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(JAVA);
         if (agentArgs != null) {
@@ -40,7 +46,7 @@ final class Jvm implements AutoCloseable {
         }
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classPath);
         cmd.add(main);
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);

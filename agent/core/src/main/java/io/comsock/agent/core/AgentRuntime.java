@@ -158,6 +158,10 @@ public final class AgentRuntime {
             // here rather than on the start-up thread: the grant's reflection costs a few
             // milliseconds of generated classes, and only the transport needs it
             grantNativeAccess();
+            Throwable noJna = PrivateJna.load();
+            if (noJna != null) {
+                Log.error("JNA did not load (" + noJna + "): wake-ups fall back to polling, and provider=kernel is unavailable");
+            }
             try {
                 provider = Provider.open(config);
             } catch (ConfigException | RuntimeException e) {

@@ -1,0 +1,65 @@
+package io.comsock.agent.core;
+
+import com.sun.jna.Native;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+
+/**
+ * Loads the agent's own JNA with settings of its own, whatever the application's {@code jna.*}
+ * system properties say.
+ *
+ * <p>The agent's JNA classes are the agent's alone (its class loader reads them from its own
+ * jar), but JNA takes the place of its native stub from JVM-wide properties: an application that
+ * points {@code jna.boot.library.path} at its own JNA's stub, or leaves the system's stub to be
+ * found, would have the agent load that one: a version that does not match the agent's JNA, and a
+ * library that the application's JNA then cannot load a second time. So the stub is loaded once,
+ * during start-up and before the application's {@code main}, from the agent's own jar, unpacked
+ * into the agent's private directory; the properties are set for that moment only and then put
+ * back exactly as they were.
+ */
+final class PrivateJna {
+    /** Every property JNA reads or writes while it loads its stub. */
+    private static final String[] KEYS = {"jna.boot.library.path", "jna.boot.library.name", "jna.nosys",
+        "jna.noclasspath", "jna.nounpack", "jna.tmpdir", "jnidispatch.path", "jnidispatch.preserve",
+        "jna.debug_load", "jna.debug_load.jna"};
+
+    private PrivateJna() {
+    }
+
+    /** Loads JNA's stub; returns null, or why it could not (the transport then does without). */
+    static synchronized Throwable load() {
+        String[] saved = new String[KEYS.length];
+        for (int i = 0; i < KEYS.length; i++) {
+            saved[i] = System.getProperty(KEYS[i]);
+            System.clearProperty(KEYS[i]);
+        }
+        try {
+            System.setProperty("jna.nosys", "true");
+            Path dir = privateDir();
+            if (dir != null) {
+                System.setProperty("jna.tmpdir", dir.toString());
+            }
+            // reading a value JNA computes at class initialisation loads the stub
+            return Native.POINTER_SIZE > 0 ? null : new IllegalStateException("JNA reports no pointer size");
+        } catch (Throwable t) {
+            return t;
+        } finally {
+            for (int i = 0; i < KEYS.length; i++) {
+                if (saved[i] == null) {
+                    System.clearProperty(KEYS[i]);
+                } else {
+                    System.setProperty(KEYS[i], saved[i]);
+                }
+            }
+        }
+    }
+
+    /** The directory of the agent's own jar (private to its user), or null where there is none. */
+    private static Path privateDir() {
+        try {
+            return Paths.get(PrivateJna.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent();
+        } catch (Exception | LinkageError e) {
+            return null;
+        }
+    }
+}
