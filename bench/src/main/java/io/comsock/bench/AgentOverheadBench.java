@@ -18,9 +18,11 @@ import java.util.Locale;
 /**
  * What the agent costs where it does not route: the time from starting a JVM to its
  * {@code main}, and TCP loopback connections (connect + accept, 64-byte round trips) made by a
- * JVM that runs the agent, each beside the same without it.
+ * JVM that runs the agent and served by one (a wildcard server socket, which the agent makes
+ * listen on com-socket too), each beside the same without it.
  *
- * <p>Usage: {@code AgentOverheadBench --agent PATH [--runs N]}. Child JVMs print
+ * <p>Usage: {@code AgentOverheadBench --agent PATH [--runs N] [--report FILE]}; the report is
+ * appended to, as a Markdown section naming the JDK. Child JVMs print
  * {@code System.nanoTime()}, which is {@code CLOCK_MONOTONIC} and so comparable across processes.
  */
 public final class AgentOverheadBench {
@@ -33,31 +35,41 @@ public final class AgentOverheadBench {
             return;
         }
         String agent = null;
+        String report = null;
         int runs = 15;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--agent")) {
                 agent = args[++i];
             } else if (args[i].equals("--runs")) {
                 runs = Integer.parseInt(args[++i]);
+            } else if (args[i].equals("--report")) {
+                report = args[++i];
             } else {
-                throw new IllegalArgumentException("unknown argument " + args[i] + " (expected --agent PATH, --runs N)");
+                throw new IllegalArgumentException("unknown argument " + args[i]
+                        + " (expected --agent PATH, --runs N, --report FILE)");
             }
         }
         if (agent == null || !Files.isRegularFile(Path.of(agent))) {
             throw new IllegalArgumentException("--agent must name the agent jar (got " + agent + ")");
         }
-        Path dir = Files.createTempDirectory("comsock-overhead");
+        Path dir = Files.createTempDirectory(Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : System.getProperty("java.io.tmpdir")),
+                "comsock-overhead");
         String agentArg = "-javaagent:" + agent + "=domain=%d,dir=" + dir;
+        List<String> rows = new ArrayList<>();
+        String emptyArg = "-javaagent:" + EmptyAgent.jar(dir);
         double[] plain = new double[runs];
+        double[] empty = new double[runs];
         double[] with = new double[runs];
         for (int r = 0; r < runs; r++) {
             plain[r] = timeToMain(null);
+            empty[r] = timeToMain(emptyArg);
             with[r] = timeToMain(String.format(Locale.ROOT, agentArg, 10 + r % 100));
         }
-        System.out.printf(Locale.ROOT, "agent overhead where nothing is routed, %d runs each, medians (min-max)%n%n", runs);
-        System.out.printf(Locale.ROOT, "%-34s %22s %22s %10s%n", "", "without agent", "with agent", "difference");
-        row("JVM start to main (ms)", plain, with);
+        rows.add(row("JVM start to main (ms)", plain, with));
+        rows.add(row("JVM start to main, an agent that does nothing (ms)", plain, empty));
+        rows.add(row("JVM start to main, comsock beyond that (ms)", empty, with));
 
+        // the agent on the client: its sockets to 127.0.0.1 are left on TCP
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Thread t = new Thread(() -> serve(server));
             t.setDaemon(true);
@@ -65,16 +77,62 @@ public final class AgentOverheadBench {
             String port = Integer.toString(server.getLocalPort());
             double[][] a = tcpClient(null, port, runs);
             double[][] b = tcpClient(String.format(Locale.ROOT, agentArg, 120), port, runs);
-            row("TCP connect + accept (µs)", a[0], b[0]);
-            row("TCP 64 B round trip (µs)", a[1], b[1]);
+            rows.add(row("TCP connect + accept, agent on the client (µs)", a[0], b[0]));
+            rows.add(row("TCP 64 B round trip, agent on the client (µs)", a[1], b[1]));
+        }
+        // the agent on the server: a wildcard server socket also listens on com-socket, and hands
+        // the TCP connections it accepts over from a thread of its own
+        double[][] c = tcpServer(null, runs);
+        double[][] d = tcpServer(String.format(Locale.ROOT, agentArg, 121), runs);
+        rows.add(row("TCP connect + accept, agent on a wildcard server (µs)", c[0], d[0]));
+        rows.add(row("TCP 64 B round trip, agent on a wildcard server (µs)", c[1], d[1]));
+        deleteTree(dir);
+
+        String title = String.format(Locale.ROOT, "agent overhead where nothing is routed, %d runs each, medians (min-max)", runs);
+        String header = String.format(Locale.ROOT, "%-52s %22s %22s %10s", "", "without agent", "with agent", "difference");
+        System.out.println(title);
+        System.out.println();
+        System.out.println(header);
+        for (String r : rows) {
+            String[] f = r.split("\\|");
+            System.out.println(String.format(Locale.ROOT, "%-52s %22s %22s %10s", f[0], f[1], f[2], f[3]));
+        }
+        if (report != null) {
+            writeReport(Path.of(report), runs, rows);
         }
     }
 
-    private static void row(String name, double[] a, double[] b) {
+    /** Appends this run to a Markdown report (one section per run, so both JDKs can go in one file). */
+    private static void writeReport(Path file, int runs, List<String> rows) throws IOException {
+        StringBuilder md = new StringBuilder();
+        md.append(String.format(Locale.ROOT, "## Java %s, %s%n%n", System.getProperty("java.version"), java.time.LocalDate.now()));
+        md.append(String.format(Locale.ROOT, "%d runs each; medians, with min-max; %d CPUs; load average %.2f when it ended.%n%n",
+                runs, Runtime.getRuntime().availableProcessors(),
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
+        md.append("| measure | without agent | with agent | difference |\n| --- | ---: | ---: | ---: |\n");
+        for (String r : rows) {
+            md.append("| ").append(r.replace("|", " | ")).append(" |\n");
+        }
+        md.append('\n');
+        Files.writeString(file, md.toString(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        System.out.println("appended to " + file);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+        Files.deleteIfExists(dir);
+    }
+
+    /** One row: its cells separated by '|'. */
+    private static String row(String name, double[] a, double[] b) {
         double ma = median(a);
         double mb = median(b);
-        System.out.printf(Locale.ROOT, "%-34s %9.1f (%5.1f-%5.1f) %9.1f (%5.1f-%5.1f) %+10.1f%n", name, ma, min(a), max(a),
-                mb, min(b), max(b), mb - ma);
+        return String.format(Locale.ROOT, "%s|%.1f (%.1f-%.1f)|%.1f (%.1f-%.1f)|%+.1f", name, ma, min(a), max(a), mb, min(b),
+                max(b), mb - ma);
     }
 
     private static double timeToMain(String agentArg) throws IOException, InterruptedException {
@@ -114,13 +172,57 @@ public final class AgentOverheadBench {
         return Jvms.start(false, agentArg, AgentOverheadBench.class, all);
     }
 
+    /**
+     * A child JVM serving on a wildcard server socket, and this process as its client: medians
+     * per round of connect+accept and 64-byte round trips.
+     */
+    private static double[][] tcpServer(String agentArg, int runs) throws IOException, InterruptedException {
+        Process p = start(agentArg, "serve");
+        try {
+            String line = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
+            if (line == null || !line.startsWith("PORT ")) {
+                throw new IOException("server child failed: " + new String(p.getErrorStream().readAllBytes()));
+            }
+            List<double[]> rows = rounds(Integer.parseInt(line.substring(5).trim()), runs);
+            double[][] out = new double[2][runs];
+            for (int i = 0; i < runs; i++) {
+                out[0][i] = rows.get(i)[0];
+                out[1][i] = rows.get(i)[1];
+            }
+            return out;
+        } finally {
+            p.getOutputStream().close(); // the server child ends with its input
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+            }
+        }
+    }
+
     private static void child(String[] args) throws IOException {
         if (args[1].equals("start")) {
             System.out.println(System.nanoTime());
             return;
         }
-        int port = Integer.parseInt(args[2]);
-        int runs = Integer.parseInt(args[3]);
+        if (args[1].equals("serve")) {
+            // the wildcard address: with the agent, this server listens on com-socket too
+            ServerSocket server = new ServerSocket(0, 50);
+            Thread t = new Thread(() -> serve(server));
+            t.setDaemon(true);
+            t.start();
+            System.out.println("PORT " + server.getLocalPort());
+            System.out.flush();
+            System.in.read();
+            server.close();
+            return;
+        }
+        for (double[] r : rounds(Integer.parseInt(args[2]), Integer.parseInt(args[3]))) {
+            System.out.println(r[0] + " " + r[1]);
+        }
+    }
+
+    /** {@code runs} rounds (after one to warm up) of 200 connects and 2000 round trips; medians per round, µs. */
+    private static List<double[]> rounds(int port, int runs) throws IOException {
+        List<double[]> rows = new ArrayList<>();
         byte[] msg = new byte[64];
         for (int r = 0; r < runs + 1; r++) {
             long[] connect = new long[200];
@@ -150,9 +252,10 @@ public final class AgentOverheadBench {
             if (r > 0) { // the first round warms up
                 Arrays.sort(connect);
                 Arrays.sort(rtt);
-                System.out.println(connect[connect.length / 2] / 1000.0 + " " + rtt[rtt.length / 2] / 1000.0);
+                rows.add(new double[] {connect[connect.length / 2] / 1000.0, rtt[rtt.length / 2] / 1000.0});
             }
         }
+        return rows;
     }
 
     private static void serve(ServerSocket server) {
