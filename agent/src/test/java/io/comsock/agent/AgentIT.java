@@ -235,7 +235,7 @@ class AgentIT {
         Files.writeString(badRules, "connect 192.168.0.0/24 *\nconect 192.168.0.5 80\n");
         String[][] cases = {
             {"domain=300", "comsock: domain=300 is invalid (expected an integer 0..252)"},
-            {"domian=3", "comsock: unknown key 'domian' in the agent arguments"},
+            {"domian=3", "comsock: unknown key 'domian' (value '3') in the agent arguments"},
             {"domain=3,provider=tcp", "comsock: provider=tcp is invalid (expected shm, kernel or auto)"},
             {"domain=3,rules=" + dir.resolve("missing.rules"), "comsock: rules=" + dir.resolve("missing.rules") + " cannot be read"},
             {"domain=3,rules=" + badRules, "comsock: rules file " + badRules + " line 2: 'conect 192.168.0.5 80' is invalid"},

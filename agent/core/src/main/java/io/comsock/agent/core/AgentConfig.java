@@ -45,6 +45,14 @@ public final class AgentConfig {
     public static AgentConfig load(String agentArgs, Map<String, String> properties, Map<String, String> env)
             throws ConfigException {
         Map<String, String> args = parseArgs(agentArgs);
+        for (Map.Entry<String, String> p : properties.entrySet()) {
+            // a misspelt property would otherwise be silently ignored (an environment variable
+            // is not checked: COMSOCK_ names serve scripts too)
+            if (p.getKey().startsWith("comsock.") && !KEYS.contains(p.getKey().substring("comsock.".length()))) {
+                throw new ConfigException("unknown system property " + p.getKey() + "=" + p.getValue() + " (expected one of comsock."
+                        + String.join(", comsock.", KEYS) + ")");
+            }
+        }
         Map<String, String[]> found = new LinkedHashMap<>();
         for (String key : KEYS) {
             if (args.containsKey(key)) {
@@ -69,8 +77,8 @@ public final class AgentConfig {
             rules = Rules.parse(file.toString(), lines);
             for (Map.Entry<String, String> kv : rules.settings.entrySet()) {
                 if (!KEYS.contains(kv.getKey()) || kv.getKey().equals("rules")) {
-                    throw new ConfigException("rules file " + file + ": unknown key '" + kv.getKey()
-                            + "' (expected one of domain, dir, provider, enabled, log)");
+                    throw new ConfigException("rules file " + file + ": unknown key '" + kv.getKey() + "' (value '"
+                            + kv.getValue() + "'; expected one of domain, dir, provider, enabled, log)");
                 }
                 found.putIfAbsent(kv.getKey(), new String[] {kv.getValue(), "rules file " + file});
             }
@@ -131,8 +139,8 @@ public final class AgentConfig {
             }
             String key = part.substring(0, eq).trim();
             if (!KEYS.contains(key)) {
-                throw new ConfigException("unknown key '" + key + "' in the agent arguments (expected one of "
-                        + String.join(", ", KEYS) + ")");
+                throw new ConfigException("unknown key '" + key + "' (value '" + part.substring(eq + 1).trim()
+                        + "') in the agent arguments (expected one of " + String.join(", ", KEYS) + ")");
             }
             out.put(key, part.substring(eq + 1).trim());
         }

@@ -38,7 +38,7 @@ class AgentConfigTest {
         assertMessage("domain=x", "domain=x is invalid (expected an integer 0..252)");
         assertMessage("domain=253", "domain=253 is invalid (expected an integer 0..252)");
         assertMessage("domain=1,enabled=maybe", "enabled=maybe is invalid (expected true or false)");
-        assertMessage("domain=1,bogus=1", "unknown key 'bogus' in the agent arguments (expected one of domain, dir, provider, rules, enabled, log)");
+        assertMessage("domain=1,bogus=1", "unknown key 'bogus' (value '1') in the agent arguments (expected one of domain, dir, provider, rules, enabled, log)");
         assertMessage("domain", "agent argument 'domain' is not key=value (expected comma-separated pairs such as domain=3,log=info)");
         assertMessage("provider=shm,log=info", "domain is not set (expected domain=N with N in 0..252: the agent argument, comsock.domain or COMSOCK_DOMAIN)");
     }
@@ -52,6 +52,20 @@ class AgentConfigTest {
         e = assertThrows(ConfigException.class, () -> Provider.open(AgentConfig.load("provider=kernel", Map.of(), Map.of())));
         assertEquals("provider=kernel cannot be used: the AF_COM module is not loaded (no /proc/net/comsock) "
                 + "(expected the comsock module loaded, or provider=shm)", e.getMessage());
+    }
+
+    @Test
+    void aMisspeltSystemPropertyIsNamedNotIgnored() {
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> AgentConfig.load("", Map.of("comsock.domian", "3"), Map.of()));
+        assertEquals("unknown system property comsock.domian=3 (expected one of comsock.domain, comsock.dir, "
+                + "comsock.provider, comsock.rules, comsock.enabled, comsock.log)", e.getMessage());
+    }
+
+    @Test
+    void otherEnvironmentVariablesOfTheSameFamilyAreLeftAlone() throws Exception {
+        // COMSOCK_ names serve the project's scripts too
+        assertEquals(3, AgentConfig.load("", Map.of(), Map.of("COMSOCK_DOMAIN", "3", "COMSOCK_E2E_OUT", "/tmp")).domain);
     }
 
     @Test
