@@ -65,7 +65,7 @@ public final class Agent {
 
     /** Starts the agent once; returns null, or the one-line reason it cannot run. */
     private static synchronized String start(String args, Instrumentation inst, boolean attached) {
-        if (started) {
+        if (started || disabled(args)) {
             return null;
         }
         try {
@@ -77,6 +77,27 @@ public final class Agent {
         } catch (Throwable t) {
             return "the agent could not start: " + t;
         }
+    }
+
+    /**
+     * True when the first of the agent arguments, the system property and the environment that
+     * sets {@code enabled} says {@code false}: then nothing of the agent loads at all. (A rules
+     * file can say it too, read by the core, which then changes nothing either.)
+     */
+    private static boolean disabled(String args) {
+        String value = null;
+        if (args != null) {
+            for (String part : args.split(",")) {
+                int eq = part.indexOf('=');
+                if (eq > 0 && part.substring(0, eq).trim().equals("enabled")) {
+                    value = part.substring(eq + 1).trim();
+                }
+            }
+        }
+        if (value == null) {
+            value = System.getProperty("comsock.enabled", System.getenv("COMSOCK_ENABLED"));
+        }
+        return "false".equalsIgnoreCase(value);
     }
 
     /**

@@ -263,6 +263,13 @@ class AgentIT {
             assertEquals(0, off.exit());
             assertTrue(off.out().contains("MAIN RAN"));
         }
+        // off entirely: nothing of the agent loads, so not even its settings are read
+        try (Jvm off = Jvm.start("enabled=false,rules=" + dir.resolve("missing.rules"), List.of("-Dcomsock.bogus=1"),
+                Map.of(), Hello.class.getName())) {
+            assertEquals(0, off.exit(), off.err().toString());
+            assertTrue(off.out().contains("MAIN RAN"));
+            assertEquals(List.of(), off.err());
+        }
     }
 
     @Test

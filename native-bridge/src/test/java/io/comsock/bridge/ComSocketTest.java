@@ -280,11 +280,12 @@ class ComSocketTest {
     /** Waits until {@code t} is parked, so that the close meets a reader that really waits. */
     static void awaitParked(Thread t) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING
+        Thread.State state;
+        // one reading per round: a timed park can end between two readings of the same round
+        while ((state = t.getState()) != Thread.State.WAITING && state != Thread.State.TIMED_WAITING
                 && System.nanoTime() < deadline) {
             Thread.onSpinWait();
         }
-        assertTrue(t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING,
-                "the reader parked: " + t.getState());
+        assertTrue(state == Thread.State.WAITING || state == Thread.State.TIMED_WAITING, "the reader parked: " + state);
     }
 }

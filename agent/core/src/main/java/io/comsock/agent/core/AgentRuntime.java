@@ -38,7 +38,10 @@ public final class AgentRuntime {
     /**
      * Starts the agent. Idempotent: a second start (say, a second attach) only says so.
      *
-     * @throws ConfigException for a configuration that cannot run; nothing has been changed then
+     * @throws ConfigException for a configuration that cannot run. From {@code premain} the JVM
+     *     then stops. From an attach, the JDK may already be patched (the transport opens beside
+     *     the patching), but inertly: every socket stays the JDK's own, and only a connect of a
+     *     NIO channel or a datagram to a com address is refused, as with the agent running
      */
     public static synchronized void start(String agentArgs, Instrumentation inst, boolean attached) throws Exception {
         long t0 = System.nanoTime();
@@ -192,14 +195,17 @@ public final class AgentRuntime {
         }
     }
 
-    /** Registers the MXBean off the start-up path: creating the platform MBean server is slow. */
+    /**
+     * Registers the MXBean off the start-up path (creating the platform MBean server is slow): at
+     * the first connection routed, or a second after start-up, whichever comes first.
+     */
     private static void registerMBeanLater(Stats stats) {
         Thread t = new Thread(new Runnable() {
             @Override
             public void run() {
                 try {
                     // later than start-up, so the application's own start does not compete with it
-                    Thread.sleep(1000);
+                    stats.firstRouted.await(1, java.util.concurrent.TimeUnit.SECONDS);
                     ManagementFactory.getPlatformMBeanServer().registerMBean(stats, new ObjectName("io.comsock:type=Agent"));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

@@ -128,7 +128,7 @@ final class RoutingSocketImpl extends SocketImpl implements PlatformSocketImpl {
                 }
                 com = c;
                 decide(Mode.COM, c);
-                rt.stats.routed.increment();
+                rt.stats.routedOne();
                 Log.debug(what + ": routed to com-socket (" + d.why + ")");
         }
     }
@@ -233,7 +233,7 @@ final class RoutingSocketImpl extends SocketImpl implements PlatformSocketImpl {
     private void acceptedCom(SocketImpl c) {
         com = c;
         decide(Mode.COM, c);
-        rt.stats.routed.increment();
+        rt.stats.routedOne();
         Log.debug("accepted " + Impls.address(c).getHostAddress() + ":" + Impls.port(c) + " on com-socket");
     }
 
