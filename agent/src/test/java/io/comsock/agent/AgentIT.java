@@ -61,6 +61,8 @@ class AgentIT {
                 assertFalse(client.err().stream().anyMatch(l -> l.startsWith("WARNING")), client.err().toString());
             }
             assertEquals("192.168.0.6 LOCAL 192.168.0.5:7000", server.await("ACCEPTED "));
+            assertTrue(server.err().stream().anyMatch(l -> l.matches("comsock: accepted 192\\.168\\.0\\.6:[0-9]+: routed to "
+                    + "com-socket \\(a com-socket connection to a wildcard server, which listens on both\\)")), server.err().toString());
         }
     }
 

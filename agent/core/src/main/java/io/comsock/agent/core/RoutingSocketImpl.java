@@ -206,7 +206,7 @@ final class RoutingSocketImpl extends SocketImpl implements PlatformSocketImpl {
             case COM: {
                 SocketImpl c = newCom();
                 Impls.accept(com, c);
-                t.acceptedCom(c);
+                t.acceptedCom(c, "the server is bound to this domain's own address");
                 break;
             }
             case DUAL: {
@@ -215,26 +215,35 @@ final class RoutingSocketImpl extends SocketImpl implements PlatformSocketImpl {
                     throw new java.net.SocketTimeoutException("Accept timed out");
                 }
                 if (dual.isCom(got)) {
-                    t.acceptedCom(got);
+                    t.acceptedCom(got, "a com-socket connection to a wildcard server, which listens on both");
                 } else {
-                    t.tcp = got;
-                    t.decide(Mode.TCP, got);
-                    rt.stats.leftOnTcp.increment();
+                    t.acceptedTcp(got, "a TCP connection to a wildcard server, which listens on both");
                 }
                 break;
             }
             default:
                 Impls.accept(tcp, t.tcp);
-                t.decide(Mode.TCP, t.tcp);
-                rt.stats.leftOnTcp.increment();
+                t.acceptedTcp(t.tcp, "the server is bound to an address that is not this domain's");
         }
     }
 
-    private void acceptedCom(SocketImpl c) {
+    private void acceptedCom(SocketImpl c, String why) {
         com = c;
         decide(Mode.COM, c);
         rt.stats.routedOne();
-        Log.debug("accepted " + Impls.address(c).getHostAddress() + ":" + Impls.port(c) + " on com-socket");
+        if (Log.debug()) {
+            Log.debug("accepted " + Impls.address(c).getHostAddress() + ":" + Impls.port(c) + ": routed to com-socket ("
+                    + why + ")");
+        }
+    }
+
+    private void acceptedTcp(SocketImpl c, String why) {
+        tcp = c;
+        decide(Mode.TCP, c);
+        rt.stats.leftOnTcp.increment();
+        if (Log.debug()) {
+            Log.debug("accepted " + Impls.address(c).getHostAddress() + ":" + Impls.port(c) + ": left on TCP (" + why + ")");
+        }
     }
 
     private SocketImpl newCom() throws IOException {
