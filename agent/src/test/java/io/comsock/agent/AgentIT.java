@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import io.comsock.agent.apps.EchoClient;
 import io.comsock.agent.apps.EchoServer;
+import io.comsock.agent.apps.Factories;
 import io.comsock.agent.apps.Hello;
 import io.comsock.agent.apps.HttpGet;
 import io.comsock.agent.apps.HttpServer;
@@ -351,10 +352,10 @@ class AgentIT {
         // first on the class path: the test's own class path holds the project's JNA too
         List<String> classPath = new ArrayList<>(List.of(otherJna.toString()));
         classPath.add(System.getProperty("java.class.path"));
-        try (Jvm server = Jvm.start(agent(3), EchoServer.class.getName(), "7011", "1")) {
+        try (Jvm server = Jvm.start(agent(3), EchoServer.class.getName(), "7013", "1")) {
             server.await("LISTENING");
             try (Jvm app = Jvm.startWithClassPath(agent(4), List.of("-Djna.boot.library.path=" + stub, "-Djna.nosys=false"), Map.of(),
-                    String.join(java.io.File.pathSeparator, classPath), OwnJna.class.getName(), "192.168.0.5", "7011",
+                    String.join(java.io.File.pathSeparator, classPath), OwnJna.class.getName(), "192.168.0.5", "7013",
                     "own")) {
                 String jna = app.await("JNA ");
                 assertTrue(jna.startsWith(otherVersion) && jna.contains(" FROM file:" + otherJna + " "), jna);
@@ -364,6 +365,26 @@ class AgentIT {
                 assertEquals(0, app.exit());
                 // the agent's transport got its futex binding: it did not load the other version's stub
                 assertTrue(app.err().stream().noneMatch(l -> l.contains("futex") || l.contains("JNA")), app.err().toString());
+            }
+        }
+    }
+
+    @Test
+    void socketsFromTheDefaultFactoriesAndFromSubclassesAreRoutedToo() throws Exception {
+        for (String kind : List.of("server", "subserver")) {
+            try (Jvm server = Jvm.start(agent(3, "log=debug"), Factories.class.getName(), kind, "7014", "2")) {
+                server.await("LISTENING ");
+                try (Jvm client = Jvm.start(agent(4, "log=debug"), Factories.class.getName(), "client", "192.168.0.5",
+                        "7014")) {
+                    assertEquals("echo factory from 192.168.0.6 at 192.168.0.6", client.await("FACTORY "), kind);
+                    assertEquals("echo sub from 192.168.0.6 at 192.168.0.6", client.await("SUBCLASS "), kind);
+                    assertEquals(0, client.exit());
+                    assertEquals(2, client.err().stream().filter(l -> l.contains("routed to com-socket")).count(),
+                            client.err().toString());
+                }
+                assertEquals(0, server.exit());
+                assertEquals(2, server.err().stream().filter(l -> l.contains("routed to com-socket")).count(),
+                        server.err().toString());
             }
         }
     }
