@@ -151,6 +151,14 @@ class AgentIT {
                 assertEquals("true", c.await("CLOSED "));
             }
         }
+        // an accept on com-socket alone (bound to the domain's own address), and on both (wildcard)
+        for (String bind : List.of("192.168.0.6", "0.0.0.0")) {
+            try (Jvm c = Jvm.start(agent(4), io.comsock.agent.apps.VirtualReader.class.getName(), "accept", bind, "7015")) {
+                assertEquals(0, c.exit(), c.err().toString());
+                assertEquals("java.net.SocketException: Closed by interrupt", c.await("OUTCOME "), bind);
+                assertEquals("true", c.await("CLOSED "), bind);
+            }
+        }
     }
 
     @Test

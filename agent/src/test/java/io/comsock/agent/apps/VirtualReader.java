@@ -4,8 +4,9 @@ import java.lang.reflect.Method;
 import java.net.Socket;
 
 /**
- * On Java 21+, blocks a virtual thread in a socket read, interrupts it, and prints what the read
- * threw and whether the socket is closed. Args: host port.
+ * On Java 21+, blocks a virtual thread in a socket read (args: host port) or in an accept (args:
+ * accept bind-host port), interrupts it, and prints what the call threw and whether the socket is
+ * closed.
  */
 public final class VirtualReader {
     public static void main(String[] args) throws Exception {
@@ -16,13 +17,19 @@ public final class VirtualReader {
             System.out.println("SKIPPED no virtual threads before Java 21");
             return;
         }
-        Socket s = new Socket(args[0], Integer.parseInt(args[1]));
+        boolean accept = args[0].equals("accept");
+        java.io.Closeable s = accept ? new java.net.ServerSocket(Integer.parseInt(args[2]), 50,
+                java.net.InetAddress.getByName(args[1])) : new Socket(args[0], Integer.parseInt(args[1]));
         String[] outcome = new String[1];
         Object builder = ofVirtual.invoke(null);
         Thread t = (Thread) Class.forName("java.lang.Thread$Builder").getMethod("unstarted", Runnable.class)
                 .invoke(builder, (Runnable) () -> {
                     try {
-                        s.getInputStream().read();
+                        if (accept) {
+                            ((java.net.ServerSocket) s).accept();
+                        } else {
+                            ((Socket) s).getInputStream().read();
+                        }
                         outcome[0] = "returned";
                     } catch (Exception e) {
                         outcome[0] = e.getClass().getName() + ": " + e.getMessage();
@@ -38,6 +45,6 @@ public final class VirtualReader {
         t.interrupt();
         t.join(10_000);
         System.out.println("OUTCOME " + outcome[0]);
-        System.out.println("CLOSED " + s.isClosed());
+        System.out.println("CLOSED " + (accept ? ((java.net.ServerSocket) s).isClosed() : ((Socket) s).isClosed()));
     }
 }
