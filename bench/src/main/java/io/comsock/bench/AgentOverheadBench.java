@@ -1,5 +1,6 @@
 package io.comsock.bench;
 
+import io.comsock.demo.RegionDir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,7 +47,12 @@ public final class AgentOverheadBench {
         if (agent == null || !Files.isRegularFile(Path.of(agent))) {
             throw new IllegalArgumentException("--agent must name the agent jar (got " + agent + ")");
         }
-        Path dir = Files.createTempDirectory("comsock-overhead");
+        try (RegionDir dir = RegionDir.create("comsock-overhead")) {
+            measure(agent, runs, dir.path());
+        }
+    }
+
+    private static void measure(String agent, int runs, Path dir) throws IOException, InterruptedException {
         String agentArg = "-javaagent:" + agent + "=domain=%d,dir=" + dir;
         double[] plain = new double[runs];
         double[] with = new double[runs];
