@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * 1 B to 512 KB over com-socket (an unmodified {@code java.net.Socket} program started with the
  * agent), TCP loopback (the same program without it), UNIX domain sockets ({@code SocketChannel}
  * with {@code UnixDomainSocketAddress}), and an in-process memory copy as the physical limit; plus
- * the 64-byte round trip and connect+accept latency. Writes a Markdown report and a PNG chart.
+ * the 64-byte round trip and the latency of a connect + accept (with a 1-byte answer and the close).
+ * Writes a Markdown report and a PNG chart.
  *
  * <p>Usage: {@code Fig4Bench --agent PATH [--runs N] [--scale F] [--out DIR]}. It asserts
  * nothing; the report says which targets were met, by how much the others were missed, and what
