@@ -27,7 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(1)
+// JNA calls the futex: granted, so that Java 22 and later warn of no restricted call
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class TransportPartsBenchmark {
     /** A message of {@code size} bytes and the array it is read into. */
     @State(Scope.Thread)
