@@ -2,6 +2,7 @@ package io.comsock.bench;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.comsock.demo.Processes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,8 +113,8 @@ class SmokeIT {
         long t0 = System.nanoTime();
         boolean done = p.waitFor(seconds, TimeUnit.SECONDS);
         if (!done) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
+            // asked to stop first, so that the run's exit hooks remove its region directory
+            Processes.stop(p);
         }
         pump.join(10_000);
         System.out.printf("%s: %.1f s%n", cmd[cmd.length - 1], (System.nanoTime() - t0) / 1e9);
