@@ -1,5 +1,6 @@
 package io.comsock.bench;
 
+import io.comsock.demo.RegionDir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -52,8 +53,12 @@ public final class AgentOverheadBench {
         if (agent == null || !Files.isRegularFile(Path.of(agent))) {
             throw new IllegalArgumentException("--agent must name the agent jar (got " + agent + ")");
         }
-        Path dir = Files.createTempDirectory(Path.of(Files.isDirectory(Path.of("/dev/shm")) ? "/dev/shm" : System.getProperty("java.io.tmpdir")),
-                "comsock-overhead");
+        try (RegionDir dir = RegionDir.create("comsock-overhead")) {
+            measure(agent, runs, report, dir.path());
+        }
+    }
+
+    private static void measure(String agent, int runs, String report, Path dir) throws IOException, InterruptedException {
         String agentArg = "-javaagent:" + agent + "=domain=%d,dir=" + dir;
         List<String> rows = new ArrayList<>();
         String emptyArg = "-javaagent:" + EmptyAgent.jar(dir);
@@ -86,7 +91,6 @@ public final class AgentOverheadBench {
         double[][] d = tcpServer(String.format(Locale.ROOT, agentArg, 121), runs);
         rows.add(row("TCP connect + accept, agent on a wildcard server (µs)", c[0], d[0]));
         rows.add(row("TCP 64 B round trip, agent on a wildcard server (µs)", c[1], d[1]));
-        deleteTree(dir);
 
         String title = String.format(Locale.ROOT, "agent overhead where nothing is routed, %d runs each, medians (min-max)", runs);
         String header = String.format(Locale.ROOT, "%-52s %22s %22s %10s", "", "without agent", "with agent", "difference");
@@ -116,15 +120,6 @@ public final class AgentOverheadBench {
         md.append('\n');
         Files.writeString(file, md.toString(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         System.out.println("appended to " + file);
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        try (var files = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
-        Files.deleteIfExists(dir);
     }
 
     /** One row: its cells separated by '|'. */

@@ -1,5 +1,7 @@
 package io.comsock.bench;
 
+import io.comsock.demo.Processes;
+import io.comsock.demo.RegionDir;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -19,10 +21,14 @@ import java.util.concurrent.TimeUnit;
  * 1 B to 512 KB over com-socket (an unmodified {@code java.net.Socket} program started with the
  * agent), TCP loopback (the same program without it), UNIX domain sockets ({@code SocketChannel}
  * with {@code UnixDomainSocketAddress}), and an in-process memory copy as the physical limit; plus
- * the 64-byte round trip and connect+accept latency. Writes a Markdown report and a PNG chart.
+ * the 64-byte round trip and the latency of a connect + accept (with a 1-byte answer and the close).
+ * Writes a Markdown report and a PNG chart.
  *
  * <p>Usage: {@code Fig4Bench --agent PATH [--runs N] [--scale F] [--out DIR]}. It asserts
- * nothing; the report says which targets were met.
+ * nothing; the report says which targets were met, by how much the others were missed, and what
+ * the run measured that explains it (see {@link RunConditions}). The shared-memory regions live in
+ * a fresh directory on {@code /dev/shm} (see {@link RegionDir}), removed at the end. Each
+ * transport's peer JVMs have exited before the next transport starts.
  */
 public final class Fig4Bench {
     static final int[] SIZES = {1, 64, 1024, 8192, 65536, 524288};
@@ -36,6 +42,7 @@ public final class Fig4Bench {
     private final int runs;
     private final double scale;
     private final boolean isolate;
+    private final long clientLimitSeconds;
 
     private Fig4Bench(String agent, Path dir, int runs, double scale, boolean isolate) {
         this.agent = agent;
@@ -43,6 +50,7 @@ public final class Fig4Bench {
         this.runs = runs;
         this.scale = scale;
         this.isolate = isolate;
+        this.clientLimitSeconds = (long) Math.max(120, 360 * runs * scale);
     }
 
     /** What one transport measured. */
@@ -51,6 +59,22 @@ public final class Fig4Bench {
         double[] pingMedian;
         double[] pingP99;
         double[] connect;
+    }
+
+    /** How the run was made and what else the machine was doing meanwhile, for the report. */
+    static final class Conditions {
+        String commit;
+        String date;
+        int runs;
+        double scale;
+        boolean isolated;
+        String regions;
+        double[] loadBefore;
+        double[] loadAfter;
+        /** CPUs kept busy by other processes, on average, during each transport's part and the whole run. */
+        final Map<String, Double> others = new LinkedHashMap<>();
+        double othersTotal;
+        double steal;
     }
 
     public static void main(String[] args) throws Exception {
@@ -83,14 +107,31 @@ public final class Fig4Bench {
         if (runs < 1 || scale <= 0) {
             throw new IllegalArgumentException("runs=" + runs + " scale=" + scale + " (expected runs >= 1, scale > 0)");
         }
-        Fig4Bench b = new Fig4Bench(agent, Files.createTempDirectory("comsock-fig4"), runs, scale, Jvms.canIsolate());
+        Conditions c = new Conditions();
+        c.commit = RunConditions.commit();
+        c.date = today();
+        c.runs = runs;
+        c.scale = scale;
+        c.isolated = Jvms.canIsolate();
+        c.loadBefore = RunConditions.loadAverage();
+        RunConditions.Cpu start = RunConditions.Cpu.now();
         Map<String, Result> results = new LinkedHashMap<>();
-        results.put("com-socket", b.remote("com-socket"));
-        results.put("TCP loopback", b.remote("TCP loopback"));
-        results.put("UNIX socket", b.remote("UNIX socket"));
-        results.put("memcpy", b.memcpy());
+        try (RegionDir dir = RegionDir.create("comsock-fig4")) {
+            c.regions = dir.describe();
+            System.err.println("[fig4] " + c.regions);
+            Fig4Bench b = new Fig4Bench(agent, dir.path(), runs, scale, c.isolated);
+            for (String transport : TRANSPORTS) {
+                RunConditions.Cpu t0 = RunConditions.Cpu.now();
+                results.put(transport, transport.equals("memcpy") ? b.memcpy() : b.remote(transport));
+                c.others.put(transport, RunConditions.Cpu.now().othersSince(t0));
+            }
+        }
+        RunConditions.Cpu end = RunConditions.Cpu.now();
+        c.othersTotal = end.othersSince(start);
+        c.steal = end.stealSince(start);
+        c.loadAfter = RunConditions.loadAverage();
         Files.createDirectories(out);
-        String report = Fig4Report.markdown(results, runs, scale, b.isolate);
+        String report = Fig4Report.markdown(results, c);
         Files.writeString(out.resolve("fig4.md"), report);
         Fig4Report.chart(results, out.resolve("fig4.png"));
         System.out.println(report);
@@ -108,6 +149,7 @@ public final class Fig4Bench {
         String kind = unix ? "unix" : "inet";
         String where = unix ? dir.resolve("fig4.sock").toString() : "7301";
         Process server = start(com ? "2" : null, "server", kind, where);
+        Process client = null;
         try {
             BufferedReader sr = new BufferedReader(new InputStreamReader(server.getInputStream()));
             String ready = sr.readLine();
@@ -123,7 +165,8 @@ public final class Fig4Bench {
             List<String> args = new ArrayList<>(List.of("client", kind,
                     unix ? where : (com ? "192.168.0.4:" : "127.0.0.1:") + where));
             args.addAll(tests);
-            Process client = start(com ? "3" : null, args.toArray(new String[0]));
+            client = start(com ? "3" : null, args.toArray(new String[0]));
+            Processes.limit(client, clientLimitSeconds);
             Result r = new Result();
             BufferedReader cr = new BufferedReader(new InputStreamReader(client.getInputStream()));
             int stream = 0;
@@ -152,13 +195,16 @@ public final class Fig4Bench {
                     r.connect = v;
                 }
             }
-            if (!client.waitFor(600, TimeUnit.SECONDS) || client.exitValue() != 0 || r.connect == null) {
+            if (!client.waitFor(30, TimeUnit.SECONDS) || client.exitValue() != 0 || r.connect == null) {
                 throw new IOException(transport + " client failed: " + new String(client.getErrorStream().readAllBytes()));
             }
             return r;
         } finally {
-            server.destroy();
-            server.waitFor(10, TimeUnit.SECONDS);
+            // the next transport starts only once this one's peers have exited
+            if (client != null) {
+                Processes.stop(client);
+            }
+            Processes.stop(server);
         }
     }
 

@@ -31,7 +31,8 @@ import java.util.Locale;
  *   TESTS: stream:SIZE:BYTES:RUNS  ping:COUNT:RUNS  connect:COUNT:RUNS
  * </pre>
  * Each test prints {@code RESULT test value value ...}: seconds per run for streams, median and
- * p99 microseconds per run for ping-pong, median microseconds per run for connect+accept.
+ * p99 microseconds per run for ping-pong, median microseconds per run for a connect + accept with
+ * a 1-byte answer and the close.
  */
 public final class Fig4Peer {
     private Fig4Peer() {

@@ -1,5 +1,6 @@
 package io.comsock.bench;
 
+import io.comsock.demo.Processes;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,27 +36,10 @@ final class Jvms {
     }
 
     /** The command prefix that gives a JVM an empty network namespace; empty if none can be made. */
-    private static final List<String> ISOLATION = isolation();
+    private static final List<String> ISOLATION = Processes.isolation();
 
     /** True if this process may create network namespaces (as root, or in a user namespace). */
     static boolean canIsolate() {
         return !ISOLATION.isEmpty();
-    }
-
-    private static List<String> isolation() {
-        for (List<String> prefix : List.of(List.of("unshare", "-n", "--"), List.of("unshare", "-r", "-n", "--"))) {
-            try {
-                List<String> probe = new ArrayList<>(prefix);
-                probe.add("true");
-                Process p = new ProcessBuilder(probe).redirectErrorStream(true).start();
-                p.getInputStream().readAllBytes();
-                if (p.waitFor() == 0) {
-                    return prefix;
-                }
-            } catch (IOException | InterruptedException e) {
-                // try the next way
-            }
-        }
-        return List.of();
     }
 }

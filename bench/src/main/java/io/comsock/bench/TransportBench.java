@@ -4,6 +4,7 @@ import io.comsock.bridge.ComAddress;
 import io.comsock.bridge.ComConfig;
 import io.comsock.bridge.ComDomain;
 import io.comsock.bridge.ComSocket;
+import io.comsock.demo.RegionDir;
 import java.io.BufferedReader;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -50,7 +50,13 @@ public final class TransportBench {
                     throw new IllegalArgumentException("unknown argument " + args[i] + " (expected --runs N, --scale F)");
             }
         }
-        Path dir = Files.createTempDirectory("comsock-bench");
+        try (RegionDir dir = RegionDir.create("comsock-bench")) {
+            System.out.println(dir.describe());
+            measure(runs, scale, dir.path());
+        }
+    }
+
+    private static void measure(int runs, double scale, Path dir) throws IOException, InterruptedException {
         int tcpPort = 20000 + (int) (ProcessHandle.current().pid() % 10000);
         int comPort = 7000;
         Process server = startServer(dir, 2, tcpPort, comPort);

@@ -8,6 +8,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Chat load: {@code members} connections join; each says {@code messages} lines; every member must
@@ -24,6 +25,7 @@ public final class ChatClient {
         int members = Integer.parseInt(args[2]);
         int messages = Integer.parseInt(args[3]);
         int expected = (members - 1) * messages;
+        Report report = new Report();
         Socket[] sockets = new Socket[members];
         for (int i = 0; i < members; i++) {
             sockets[i] = new Socket(host, port);
@@ -33,6 +35,7 @@ public final class ChatClient {
         CountDownLatch joined = new CountDownLatch(members);
         long[][] lat = new long[members][expected];
         AtomicBoolean verified = new AtomicBoolean(true);
+        AtomicLong bytes = new AtomicLong();
         CountDownLatch heard = new CountDownLatch(members);
         for (int i = 0; i < members; i++) {
             int me = i;
@@ -44,12 +47,14 @@ public final class ChatClient {
                     }
                     joined.countDown();
                     int[] next = new int[members];
+                    long heardBytes = 0;
                     for (int n = 0; n < expected; n++) {
                         String line = in.readLine();
                         if (line == null) {
                             verified.set(false);
                             return;
                         }
+                        heardBytes += line.length() + 1;
                         String[] f = line.split(" ");
                         int from = Integer.parseInt(f[0]);
                         int seq = Integer.parseInt(f[1]);
@@ -58,6 +63,7 @@ public final class ChatClient {
                         }
                         lat[me][n] = System.nanoTime() - Long.parseLong(f[2]);
                     }
+                    bytes.addAndGet(heardBytes);
                 } catch (IOException | RuntimeException e) {
                     System.err.println("chat member " + me + ": " + e);
                     verified.set(false);
@@ -95,7 +101,8 @@ public final class ChatClient {
         for (int i = 0; i < members; i++) {
             System.arraycopy(lat[i], 0, all, i * expected, expected);
         }
-        new Report().put("ops", Report.rate((double) members * expected / secs)).put("members", members)
+        report.put("ops", Report.rate((double) members * expected / secs))
+                .put("MBps", Report.rate(bytes.get() / secs / 1e6)).put("members", members)
                 .latency(all, all.length).put("verified", verified.get()).tcpSegments().print();
     }
 }

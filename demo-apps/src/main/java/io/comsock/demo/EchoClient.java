@@ -20,6 +20,7 @@ public final class EchoClient {
         int port = Integer.parseInt(args[1]);
         int conns = Integer.parseInt(args[2]);
         int requests = Integer.parseInt(args[3]);
+        Report report = new Report();
         long[] lat = new long[conns * requests];
         boolean[] ok = new boolean[conns];
         Thread[] threads = new Thread[conns];
@@ -38,7 +39,7 @@ public final class EchoClient {
             verified &= b;
         }
         long total = (long) conns * requests;
-        new Report().put("ops", Report.rate(total / secs)).put("MBps", Report.rate(total * 128.0 / secs / 1e6))
+        report.put("ops", Report.rate(total / secs)).put("MBps", Report.rate(total * 128.0 / secs / 1e6))
                 .latency(lat, lat.length).put("verified", verified).tcpSegments().print();
     }
 

@@ -18,6 +18,7 @@ public final class FileClient {
         String host = args[0];
         int port = Integer.parseInt(args[1]);
         int times = Integer.parseInt(args[2]);
+        Report report = new Report();
         long bytes = 0;
         long nanos = 0;
         boolean verified = true;
@@ -41,7 +42,7 @@ public final class FileClient {
             nanos += lat[t];
             verified &= HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(copy)).equals(sha);
         }
-        new Report().put("MBps", Report.rate(bytes / (nanos / 1e9) / 1e6)).put("bytes", bytes).latency(lat, times)
+        report.put("ops", Report.rate(times / (nanos / 1e9))).put("MBps", Report.rate(bytes / (nanos / 1e9) / 1e6)).put("bytes", bytes).latency(lat, times)
                 .put("verified", verified).tcpSegments().print();
     }
 }

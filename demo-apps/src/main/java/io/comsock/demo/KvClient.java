@@ -20,9 +20,11 @@ public final class KvClient {
         int port = Integer.parseInt(args[1]);
         int keys = Integer.parseInt(args[2]);
         int depth = Integer.parseInt(args[3]);
+        Report report = new Report();
         long[] lat = new long[2 * ((keys + depth - 1) / depth)];
         int batches = 0;
         boolean verified = true;
+        long bytes = 0;
         long t0;
         try (Socket s = new Socket(host, port)) {
             s.setTcpNoDelay(true);
@@ -36,20 +38,23 @@ public final class KvClient {
                     for (int i = k; i < k + n; i++) {
                         String req = phase == 0 ? "SET key" + i + " value-" + i + "-" + Integer.toHexString(i * 31) + "\n"
                                 : "GET key" + i + "\n";
-                        out.write(req.getBytes(StandardCharsets.US_ASCII));
+                        byte[] b = req.getBytes(StandardCharsets.US_ASCII);
+                        out.write(b);
+                        bytes += b.length;
                     }
                     out.flush();
                     for (int i = k; i < k + n; i++) {
                         String reply = KvServer.readLine(in);
                         String want = phase == 0 ? "OK" : "VALUE value-" + i + "-" + Integer.toHexString(i * 31);
                         verified &= want.equals(reply);
+                        bytes += reply == null ? 0 : reply.length() + 1;
                     }
                     lat[batches++] = System.nanoTime() - t;
                 }
             }
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        new Report().put("ops", Report.rate(2.0 * keys / secs)).put("depth", depth).latency(lat, batches)
+        report.put("ops", Report.rate(2.0 * keys / secs)).put("MBps", Report.rate(bytes / secs / 1e6)).put("depth", depth).latency(lat, batches)
                 .put("verified", verified).tcpSegments().print();
     }
 }

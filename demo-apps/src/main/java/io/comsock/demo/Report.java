@@ -7,23 +7,44 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
-/** What a demo client prints at the end: one {@code RESULT key=value ...} line. */
+/**
+ * What a demo client prints at the end: one {@code RESULT key=value ...} line. Made when the
+ * client starts, so that the TCP segments it counts are those of the client's own run.
+ */
 final class Report {
     private final StringBuilder sb = new StringBuilder("RESULT");
+    private final long segmentsAtStart = segments();
 
     Report put(String key, Object value) {
         sb.append(' ').append(key).append('=').append(value);
         return this;
     }
 
+    /** The median, and the 99th and 99.9th percentiles where there are enough samples for them. */
     Report latency(long[] nanos, int n) {
         long[] c = Arrays.copyOf(nanos, n);
         Arrays.sort(c);
-        return put("p50us", us(c[n / 2])).put("p99us", us(c[(int) (n * 0.99)])).put("p999us", us(c[(int) (n * 0.999)]));
+        put("samples", n).put("p50us", us(c[n / 2]));
+        if (n >= 100) {
+            put("p99us", us(c[(int) (n * 0.99)]));
+        }
+        if (n >= 1000) {
+            put("p999us", us(c[(int) (n * 0.999)]));
+        }
+        return this;
     }
 
-    /** TCP segments this process's network namespace has seen: 0 proves nothing went over TCP. */
+    /**
+     * TCP segments this process's network namespace saw while the client ran: 0 proves that
+     * nothing went over TCP.
+     */
     Report tcpSegments() {
+        long now = segments();
+        return put("tcpSegments", now < 0 || segmentsAtStart < 0 ? "unknown" : Long.toString(now - segmentsAtStart));
+    }
+
+    /** Segments in and out so far, in this process's network namespace; -1 if unknown. */
+    private static long segments() {
         try {
             List<String> snmp = Files.readAllLines(Path.of("/proc/self/net/snmp"));
             String[] names = null;
@@ -42,12 +63,12 @@ final class Report {
                         segs += Long.parseLong(f[i]);
                     }
                 }
-                return put("tcpSegments", segs);
+                return segs;
             }
         } catch (IOException | RuntimeException e) {
-            return put("tcpSegments", "unknown");
+            return -1;
         }
-        return put("tcpSegments", "unknown");
+        return -1;
     }
 
     void print() {
