@@ -13,6 +13,7 @@ import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -110,13 +111,7 @@ class TransportInProcessTest {
         ComConnection first = client.connect(1, 7010, 0, 1000);
         // the backlog is full: this one waits, times out, and withdraws its SYN
         assertThrows(SocketTimeoutException.class, () -> client.connect(1, 7010, 0, 300));
-        CompletableFuture<ComConnection> third = CompletableFuture.supplyAsync(() -> {
-            try {
-                return client.connect(1, 7010, 0, 0);
-            } catch (IOException e) {
-                throw new RuntimeException(e);
-            }
-        });
+        CompletableFuture<ComConnection> third = inBackground(() -> client.connect(1, 7010, 0, 0));
         Thread.sleep(200);
         assertFalse(third.isDone(), "the connect did not wait for room");
         try (ComConnection a = l.accept(1000); ComConnection c = third.get(10, TimeUnit.SECONDS);
@@ -137,19 +132,13 @@ class TransportInProcessTest {
     void aConnectWaitingForRoomIsRefusedWhenTheListenerCloses() throws Exception {
         ComListener l = server.listen(7011, 1);
         try (ComConnection first = client.connect(1, 7011, 0, 1000)) {
-            CompletableFuture<ComConnection> waiting = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return client.connect(1, 7011, 0, 0);
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
-                }
-            });
+            CompletableFuture<ComConnection> waiting = inBackground(() -> client.connect(1, 7011, 0, 0));
             Thread.sleep(200);
             assertFalse(waiting.isDone());
             l.close();
             Exception e = assertThrows(java.util.concurrent.ExecutionException.class, () -> waiting.get(10, TimeUnit.SECONDS));
-            assertTrue(e.getCause().getCause() instanceof ConnectException, e.toString());
-            assertEquals("Connection refused", e.getCause().getCause().getMessage());
+            assertInstanceOf(ConnectException.class, e.getCause());
+            assertEquals("Connection refused", e.getCause().getMessage());
         }
     }
 
@@ -233,6 +222,22 @@ class TransportInProcessTest {
             Thread.sleep(10);
         }
         assertEquals(d.totalBlocks(), d.freeBlocks(), "every block is free again");
+    }
+
+    /** An I/O call that returns a value. */
+    interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    /** Runs {@code call} on another thread; the future's failure is the call's exception itself. */
+    static <T> CompletableFuture<T> inBackground(IoCall<T> call) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return call.call();
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        });
     }
 
     static byte[] concat(byte[] a, byte[] b) {
