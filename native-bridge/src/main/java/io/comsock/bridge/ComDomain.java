@@ -659,10 +659,15 @@ public final class ComDomain implements Closeable {
             onStale(lane, owner, from, type, ports, src, dst);
             return;
         }
+        if (c.state == ComConnection.CONNECTING && type != T_SYNACK && (type != T_REFUSED || src != 0)) {
+            // the remote id is not known yet: only the answer to our SYN can come
+            protocolError(c, "descriptor type=" + type + " source=" + src + " before the connection was established");
+            return;
+        }
         switch (type) {
             case T_SYNACK:
-                if (c.state != ComConnection.CONNECTING || !validWindow(count)) {
-                    protocolError(c, "unexpected SYNACK");
+                if (c.state != ComConnection.CONNECTING || !validWindow(count) || !validId(c.peer, src)) {
+                    protocolError(c, "unexpected SYNACK source=" + src + " window=" + count);
                     return;
                 }
                 c.established(src, count);
@@ -726,7 +731,9 @@ public final class ComDomain implements Closeable {
             return;
         }
         if (!c.appendRun(first, count, start)) {
-            freeBlocks(first, count);
+            // left claimed, as after every rejected DATA: a run named by a bad descriptor may be
+            // one the same sender claimed for another of its connections
+            detach(first, count);
             protocolError(c, "DATA beyond the receive window");
             return;
         }
@@ -751,7 +758,7 @@ public final class ComDomain implements Closeable {
             return;
         }
         ComListener l = listeners.get(dstPort);
-        if (l == null || !validWindow(window)) {
+        if (l == null || !validWindow(window) || !validId(p, src)) {
             reply(p, T_REFUSED, dstPort << 16 | srcPort, 0, src, 0);
             return;
         }
@@ -821,6 +828,11 @@ public final class ComDomain implements Closeable {
 
     private static boolean validWindow(int w) {
         return w >= 2 * BLOCK_SIZE && w <= (1 << 30);
+    }
+
+    /** A connection id a peer announces: a generation (never 0) and a slot its region has. */
+    private static boolean validId(Peer p, int id) {
+        return (id >>> 16) != 0 && (id & 0xFFFF) < p.region.layout.slots;
     }
 
     /**
