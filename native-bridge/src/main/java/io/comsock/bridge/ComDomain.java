@@ -551,6 +551,7 @@ public final class ComDomain implements Closeable {
                 // nothing to watch at all (tick 0): sleep until a sender rings, using no CPU
                 long sleep = tick == 0 ? -1 : Math.max(0, tick - (System.nanoTime() - lastTick));
                 stats.sleeps.increment();
+                beat();
                 doorbell.await(bell, sleep, timespec);
             }
             Region.I32.getAndAdd(region.buf, H_POLLERS, 1);
@@ -886,8 +887,13 @@ public final class ComDomain implements Closeable {
 
     // ------------------------------------------------------------------ liveness
 
-    private void tick() {
+    /** The header's stamp: when the daemon was last awake. */
+    private void beat() {
         Region.I64.setRelease(region.buf, H_HEARTBEAT, System.currentTimeMillis());
+    }
+
+    private void tick() {
+        beat();
         List<Peer> dead = null;
         for (Peer p : peers.values()) {
             if (p.region != region && !p.region.ownerAlive()) {

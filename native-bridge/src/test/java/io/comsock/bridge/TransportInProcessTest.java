@@ -200,10 +200,7 @@ class TransportInProcessTest {
     @Test
     void anIdleDomainSleepsWithoutWakingUp() throws Exception {
         try (ComDomain idle = ComDomain.open(ComConfig.builder(9).dir(dir).build())) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (idle.stats().sleeps.sum() == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            awaitSleeps(idle, 1);
             Thread daemon = Thread.getAllStackTraces().keySet().stream()
                     .filter(t -> t.getName().equals("comsock-daemon-9")).findFirst().orElseThrow();
             java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -214,6 +211,30 @@ class TransportInProcessTest {
             long used = mx.getThreadCpuTime(daemon.getId()) - cpu;
             assertTrue(used < 5_000_000, "an idle daemon used " + used + " ns of CPU in a second");
         }
+    }
+
+    @Test
+    void theHeaderSaysWhenTheDaemonWasLastAwake() throws Exception {
+        try (ComDomain idle = ComDomain.open(ComConfig.builder(9).dir(dir).build())) {
+            awaitSleeps(idle, 1);
+            long before = System.currentTimeMillis();
+            Region.I64.setVolatile(idle.region.buf, RegionLayout.H_HEARTBEAT, 0L);
+            long sleeps = idle.stats().sleeps.sum();
+            new Doorbell(idle.region.buf, RegionLayout.H_DOORBELL).ring();
+            awaitSleeps(idle, sleeps + 1);
+            long stamp = (long) Region.I64.getVolatile(idle.region.buf, RegionLayout.H_HEARTBEAT);
+            assertTrue(stamp >= before, "stamp=" + stamp + " before=" + before);
+            DomainInfo info = DomainInfo.survey(dir).stream().filter(d -> d.domain == 9).findFirst().orElseThrow();
+            assertEquals(stamp, info.heartbeatMillis, "what status tools read");
+        }
+    }
+
+    private static void awaitSleeps(ComDomain d, long n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (d.stats().sleeps.sum() < n && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertTrue(d.stats().sleeps.sum() >= n, "the daemon went to sleep");
     }
 
     static void awaitFreeBlocks(ComDomain d) throws InterruptedException {
