@@ -49,7 +49,7 @@ final class BlockBitmap {
     }
 
     private int claimExactly(int size, int hint, int tag) {
-        long runMask = size == 64 ? -1L : (1L << size) - 1;
+        long runBits = runMask(0, size);
         for (int i = 0; i < words; i++) {
             int w = (hint + i) & (words - 1);
             int off = base + (w << 3);
@@ -59,7 +59,7 @@ final class BlockBitmap {
                 if (start < 0) {
                     break;
                 }
-                long want = runMask << start;
+                long want = runBits << start;
                 long witness = (long) Region.I64.compareAndExchange(buf, off, used, used | want);
                 if (witness == used) {
                     int first = (w << 6) + start;
@@ -84,29 +84,39 @@ final class BlockBitmap {
     }
 
     /**
-     * Frees a run. Every block must be claimed.
+     * Frees a run if every block of it is claimed. False if some block is not (a double free):
+     * the bitmap was changed behind its owner's back, and no bit is cleared (the run's tags may
+     * be, if that happened during the call). Never throws for that: the bitmap lies in shared
+     * memory, and the caller decides which connection it breaks.
      *
-     * @throws IllegalStateException if a block of the run was not claimed (a double free)
+     * @throws IllegalArgumentException if the run is not inside one bitmap word
      */
-    void free(int first, int count) {
+    boolean tryFree(int first, int count) {
         checkRun(first, count);
+        long mask = runMask(first, count);
+        int off = base + ((first >>> 6) << 3);
+        if (((long) Region.I64.getVolatile(buf, off) & mask) != mask) {
+            return false;
+        }
         for (int b = first; b < first + count; b++) {
             Region.I32.setRelease(buf, tags + (b << 2), 0);
         }
-        int w = first >>> 6;
-        long mask = (count == 64 ? -1L : (1L << count) - 1) << (first & 63);
-        int off = base + (w << 3);
         long used = (long) Region.I64.getVolatile(buf, off);
         while (true) {
             if ((used & mask) != mask) {
-                throw new IllegalStateException("double free of blocks " + first + ".." + (first + count - 1));
+                return false;
             }
             long witness = (long) Region.I64.compareAndExchange(buf, off, used, used & ~mask);
             if (witness == used) {
-                return;
+                return true;
             }
             used = witness;
         }
+    }
+
+    /** The bits of a run (inside one word) in its bitmap word. */
+    static long runMask(int first, int count) {
+        return (count == 64 ? -1L : (1L << count) - 1) << (first & 63);
     }
 
     /**
@@ -118,7 +128,7 @@ final class BlockBitmap {
                 || (first >>> 6) != ((first + count - 1) >>> 6)) {
             return false;
         }
-        long mask = (count == 64 ? -1L : (1L << count) - 1) << (first & 63);
+        long mask = runMask(first, count);
         long used = (long) Region.I64.getVolatile(buf, base + ((first >>> 6) << 3));
         if ((used & mask) != mask) {
             return false;

@@ -28,7 +28,7 @@ public final class ComConfig {
         this.domain = ComAddress.checkDomain(b.domain);
         this.dir = b.dir;
         this.group = b.group;
-        this.blocks = check("blocks", b.blocks, 64, 1 << 18, true);
+        this.blocks = check("blocks", b.blocks, RegionLayout.MIN_BLOCKS, RegionLayout.MAX_BLOCKS, true);
         this.lanes = check("lanes", b.lanes, 1, RegionLayout.MAX_LANES, false);
         this.laneCapacity = check("laneCapacity", b.laneCapacity, 16, 1 << 16, true);
         this.slots = check("slots", b.slots, 16, RegionLayout.MAX_SLOTS, false);
@@ -96,7 +96,7 @@ public final class ComConfig {
             return this;
         }
 
-        /** Number of 8 KB blocks in this domain's region (power of two); default 8192 (64 MB). */
+        /** Number of 8 KB blocks in this domain's region (a power of two, 64..131072); default 8192 (64 MB). */
         public Builder blocks(int blocks) {
             this.blocks = blocks;
             return this;

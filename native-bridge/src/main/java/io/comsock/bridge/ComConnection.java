@@ -242,7 +242,14 @@ public final class ComConnection implements Closeable {
                         // as with TCP, a reset discards what was not read yet
                         throw new SocketException(failure);
                     }
-                    int n = readSome(b, off, len);
+                    int n;
+                    try {
+                        n = readSome(b, off, len);
+                    } catch (RuntimeException | InternalError fault) {
+                        // a value in the region that no check foresaw, or a fault in its mapping
+                        // (a file cut short; compiled code may raise that one later, though)
+                        throw protocolFailure("reading the region failed: " + fault);
+                    }
                     if (n != 0) {
                         if (spinStart != 0) {
                             // adaptive: busy-waiting that pays off may last longer next time,
@@ -320,8 +327,11 @@ public final class ComConnection implements Closeable {
             // free the blocks read past
             while (freedTo + BLOCK_SIZE <= readPos && freedTo < end) {
                 int blk = runBlock[i] + (int) ((freedTo - start) >>> BLOCK_SHIFT);
-                domain.freeBlocks(blk, 1);
                 freedTo += BLOCK_SIZE;
+                if (!domain.freeBlocks(blk, 1)) {
+                    throw protocolFailure("block " + blk + " was freed by another process while this "
+                            + "connection held it (double free)");
+                }
             }
             if (readPos >= end) {
                 runHead++;
@@ -395,6 +405,10 @@ public final class ComConnection implements Closeable {
                     domain.send(peer, T_NOTIFY, this, 0, 0, 0);
                 }
             }
+        } catch (RuntimeException | InternalError fault) {
+            // a value in the peer's region that no check foresaw, or a fault in its mapping
+            // (a file cut short; compiled code may raise that one later, though)
+            throw protocolFailure("writing to the region of domain " + remoteDomain + " failed: " + fault);
         } finally {
             writeLock.unlock();
             if (closed || failure != null || peerClosed) {
@@ -433,10 +447,15 @@ public final class ComConnection implements Closeable {
     private void refreshCredit() throws IOException {
         long c = (long) Region.I64.getAcquire(peer.buf, peerSlot + S_CONSUMED);
         if (c < consumedSeen || c > written) {
-            domain.protocolError(this, "peer reported consumed=" + c + " outside " + consumedSeen + ".." + written);
-            throw new SocketException(failure);
+            throw protocolFailure("peer reported consumed=" + c + " outside " + consumedSeen + ".." + written);
         }
         consumedSeen = c;
+    }
+
+    /** Resets this connection for a broken protocol; the exception to throw to the caller. */
+    private SocketException protocolFailure(String what) {
+        domain.protocolError(this, what);
+        return new SocketException(failure);
     }
 
     private void awaitCredit() throws IOException {

@@ -39,8 +39,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * Every descriptor is checked before use: its type, its connection id and generation, that its
  * sender is the connection's peer, that a run lies inside the region, is claimed and tagged by
  * the sending lane, is attached to no connection yet, and continues the stream exactly. A bad one
- * resets the one connection it names. Every 200 ms while connections are open (1 s while it only
- * knows peers; never while it knows nobody),
+ * resets the one connection it names; a lane header or owner written behind this domain's back
+ * resets the connections of that lane's sender; a failure that no check foresaw is counted (as a
+ * protocol error), resets the connection it concerns, and never stops the daemon. Every 200 ms
+ * while connections are open (1 s while it only knows peers; never while it knows nobody),
  * the daemon probes its peers' locks: a dead peer's connections fail at once ("Connection
  * reset", or end of stream if the peer had finished writing), and the blocks and lane it held
  * in this region are reclaimed.
@@ -337,6 +339,11 @@ public final class ComDomain implements Closeable {
             if (p != null && !p.dead && (identity == 0 || p.region.identity == identity)) {
                 return p;
             }
+            if (p != null && !p.dead && p.region.ownerAlive()) {
+                // the process we know still lives, so no other process can own the domain: the
+                // identity asked for is not one (a corrupted lane owner names it)
+                throw Region.noRoute(domain, "has no process " + Long.toHexString(identity));
+            }
             if (p != null) {
                 // the old process is gone or was replaced; the daemon cleans up after it
                 p.dead = true;
@@ -404,21 +411,23 @@ public final class ComDomain implements Closeable {
 
     // ------------------------------------------------------------------ blocks
 
-    void freeBlocks(int first, int count) {
-        for (int b = first; b < first + count; b++) {
-            int w = b >>> 6;
-            long bit = 1L << (b & 63);
-            long v;
-            do {
-                v = attached.get(w);
-            } while (!attached.compareAndSet(w, v, v & ~bit));
+    /**
+     * Gives back blocks of a connection's run (inside one bitmap word): detaches them, then frees
+     * them in the bitmap. False (counted) if some block of the run was not claimed any more: the
+     * bitmap was changed behind this domain's back, and nothing was freed.
+     */
+    boolean freeBlocks(int first, int count) {
+        detach(first, count);
+        if (bitmap.tryFree(first, count)) {
+            return true;
         }
-        bitmap.free(first, count);
+        stats.protocolErrors.increment();
+        return false;
     }
 
     private boolean attach(int first, int count) {
         int w = first >>> 6;
-        long mask = (count == 64 ? -1L : (1L << count) - 1) << (first & 63);
+        long mask = BlockBitmap.runMask(first, count);
         while (true) {
             long v = attached.get(w);
             if ((v & mask) != 0) {
@@ -428,6 +437,15 @@ public final class ComDomain implements Closeable {
                 return true;
             }
         }
+    }
+
+    private void detach(int first, int count) {
+        int w = first >>> 6;
+        long mask = BlockBitmap.runMask(first, count);
+        long v;
+        do {
+            v = attached.get(w);
+        } while (!attached.compareAndSet(w, v, v & ~mask));
     }
 
     // ------------------------------------------------------------------ polling and the daemon
@@ -456,6 +474,9 @@ public final class ComDomain implements Closeable {
         if (drainLock.tryLock()) {
             try {
                 drain();
+            } catch (RuntimeException | InternalError e) {
+                // the daemon's work, done by a waiting thread: not a failure of that thread's call
+                unexpected(e);
             } finally {
                 drainLock.unlock();
             }
@@ -486,25 +507,34 @@ public final class ComDomain implements Closeable {
         Memory[] timespec = new Memory[1];
         int idle = 0;
         while (!stopping) {
-            int n;
-            drainLock.lock();
+            int n = 0;
+            long tick = 0;
             try {
-                if (!deferred.isEmpty()) {
-                    flushDeferred();
+                drainLock.lock();
+                try {
+                    if (!deferred.isEmpty()) {
+                        flushDeferred();
+                    }
+                    n = drain();
+                    if (!roomy.isEmpty()) {
+                        admitHeld();
+                    }
+                } finally {
+                    drainLock.unlock();
                 }
-                n = drain();
-                if (!roomy.isEmpty()) {
-                    admitHeld();
+                long now = System.nanoTime();
+                tick = open.get() > 0 || !deferred.isEmpty() || !buried.isEmpty() ? TICK_BUSY_NANOS
+                        : foreignLanes() ? TICK_IDLE_NANOS : 0;
+                if (tick > 0 && now - lastTick >= tick) {
+                    lastTick = now;
+                    tick();
                 }
-            } finally {
-                drainLock.unlock();
-            }
-            long now = System.nanoTime();
-            long tick = open.get() > 0 || !deferred.isEmpty() || !buried.isEmpty() ? TICK_BUSY_NANOS
-                    : foreignLanes() ? TICK_IDLE_NANOS : 0;
-            if (tick > 0 && now - lastTick >= tick) {
-                lastTick = now;
-                tick();
+            } catch (RuntimeException | InternalError e) {
+                // whatever a region holds, the daemon goes on serving the other connections
+                // (an InternalError is a fault in a mapping whose file was cut short)
+                unexpected(e);
+                tick = TICK_BUSY_NANOS;
+                LockSupport.parkNanos(1_000_000); // no busy loop if it fails again at once
             }
             if (n > 0) {
                 idle = 0;
@@ -521,6 +551,7 @@ public final class ComDomain implements Closeable {
                 // nothing to watch at all (tick 0): sleep until a sender rings, using no CPU
                 long sleep = tick == 0 ? -1 : Math.max(0, tick - (System.nanoTime() - lastTick));
                 stats.sleeps.increment();
+                beat();
                 doorbell.await(bell, sleep, timespec);
             }
             Region.I32.getAndAdd(region.buf, H_POLLERS, 1);
@@ -561,6 +592,7 @@ public final class ComDomain implements Closeable {
             long owner = (long) Region.I64.getVolatile(region.buf, off + L_OWNER);
             if (owner != laneOwner[lane]) {
                 // a new sender took this lane: start from where it says the ring starts
+                checkSender(lane, owner);
                 laneOwner[lane] = owner;
                 head = (long) Region.I64.getVolatile(region.buf, off + L_HEAD);
                 laneHead[lane] = head;
@@ -568,18 +600,25 @@ public final class ComDomain implements Closeable {
                     continue;
                 }
             }
-            if (owner == 0 || (owner & 0xFF) > ComAddress.MAX_DOMAIN || tail - head < 0
-                    || tail - head > l.laneCapacity) {
-                stats.protocolErrors.increment();
+            boolean badOwner = owner == 0 || (owner & 0xFF) > ComAddress.MAX_DOMAIN;
+            if (badOwner || tail - head < 0 || tail - head > l.laneCapacity) {
+                if (badOwner) {
+                    stats.protocolErrors.increment();
+                } else {
+                    // descriptors were lost: the sender's connections cannot go on
+                    badLane(lane, owner, "has tail=" + tail + " and head=" + head + " for "
+                            + l.laneCapacity + " descriptors");
+                }
                 laneHead[lane] = tail;
                 Region.I64.setRelease(region.buf, off + L_HEAD, tail);
                 continue;
             }
             while (head != tail) {
+                int d = l.descriptor(lane, head);
                 try {
-                    dispatch(lane, owner, l.descriptor(lane, head));
-                } catch (RuntimeException bad) {
-                    stats.protocolErrors.increment();
+                    dispatch(lane, owner, d);
+                } catch (RuntimeException | InternalError bad) {
+                    blame(owner, d, bad);
                 }
                 head++;
                 n++;
@@ -621,10 +660,15 @@ public final class ComDomain implements Closeable {
             onStale(lane, owner, from, type, ports, src, dst);
             return;
         }
+        if (c.state == ComConnection.CONNECTING && type != T_SYNACK && (type != T_REFUSED || src != 0)) {
+            // the remote id is not known yet: only the answer to our SYN can come
+            protocolError(c, "descriptor type=" + type + " source=" + src + " before the connection was established");
+            return;
+        }
         switch (type) {
             case T_SYNACK:
-                if (c.state != ComConnection.CONNECTING || !validWindow(count)) {
-                    protocolError(c, "unexpected SYNACK");
+                if (c.state != ComConnection.CONNECTING || !validWindow(count) || !validId(c.peer, src)) {
+                    protocolError(c, "unexpected SYNACK source=" + src + " window=" + count);
                     return;
                 }
                 c.established(src, count);
@@ -688,7 +732,9 @@ public final class ComDomain implements Closeable {
             return;
         }
         if (!c.appendRun(first, count, start)) {
-            freeBlocks(first, count);
+            // left claimed, as after every rejected DATA: a run named by a bad descriptor may be
+            // one the same sender claimed for another of its connections
+            detach(first, count);
             protocolError(c, "DATA beyond the receive window");
             return;
         }
@@ -713,7 +759,7 @@ public final class ComDomain implements Closeable {
             return;
         }
         ComListener l = listeners.get(dstPort);
-        if (l == null || !validWindow(window)) {
+        if (l == null || !validWindow(window) || !validId(p, src)) {
             reply(p, T_REFUSED, dstPort << 16 | srcPort, 0, src, 0);
             return;
         }
@@ -747,7 +793,14 @@ public final class ComDomain implements Closeable {
         }
         c.established(src, window);
         reply(p, T_SYNACK, dstPort << 16 | srcPort, c.id, src, c.window);
-        if (!l.offer(c)) {
+        boolean queued;
+        try {
+            queued = l.offer(c);
+        } catch (RuntimeException sinkFailed) {
+            unexpected(sinkFailed);
+            queued = false;
+        }
+        if (!queued) {
             c.abort();
         }
     }
@@ -778,6 +831,53 @@ public final class ComDomain implements Closeable {
         return w >= 2 * BLOCK_SIZE && w <= (1 << 30);
     }
 
+    /** A connection id a peer announces: a generation (never 0) and a slot its region has. */
+    private static boolean validId(Peer p, int id) {
+        return (id >>> 16) != 0 && (id & 0xFFFF) < p.region.layout.slots;
+    }
+
+    /**
+     * Caller holds {@link #drainLock}. A lane's owner word changed from the sender we knew to
+     * {@code owner} although we never freed the lane: someone wrote it behind our back, and the
+     * sender's descriptors can no longer be told from anyone else's. Its connections are reset.
+     */
+    private void checkSender(int lane, long owner) {
+        long was = laneOwner[lane];
+        if (was != 0 && was != owner) {
+            badLane(lane, was, "was taken from its sender " + Long.toHexString(was) + " (owner="
+                    + Long.toHexString(owner) + ")");
+        }
+    }
+
+    /** A lane that breaks the protocol: every connection of its sender is reset, naming it. */
+    private void badLane(int lane, long sender, String what) {
+        stats.protocolErrors.increment();
+        for (int i = 0; i < conns.length(); i++) {
+            ComConnection c = conns.get(i);
+            if (c != null && c.peer.region.identity == sender) {
+                protocolError(c, "lane " + lane + " " + what);
+            }
+        }
+    }
+
+    /**
+     * A descriptor whose handling failed in a way no check foresaw: counted, and the connection
+     * it names, if it is the sender's, is reset; the daemon goes on.
+     */
+    private void blame(long owner, int d, Throwable e) {
+        unexpected(e);
+        ComConnection c = lookup(region.buf.getInt(d + D_DST_CONN));
+        if (c != null && c.peer.region.identity == owner) {
+            protocolError(c, "descriptor type=" + region.buf.getInt(d + D_TYPE) + " could not be handled: " + e);
+        }
+    }
+
+    /** Counts a failure of the daemon's own work (as a protocol error) and keeps the last one. */
+    private void unexpected(Throwable e) {
+        stats.protocolErrors.increment();
+        stats.lastError = e.toString();
+    }
+
     /** Resets a connection whose peer broke the protocol. */
     void protocolError(ComConnection c, String what) {
         stats.protocolErrors.increment();
@@ -787,8 +887,13 @@ public final class ComDomain implements Closeable {
 
     // ------------------------------------------------------------------ liveness
 
-    private void tick() {
+    /** The header's stamp: when the daemon was last awake. */
+    private void beat() {
         Region.I64.setRelease(region.buf, H_HEARTBEAT, System.currentTimeMillis());
+    }
+
+    private void tick() {
+        beat();
         List<Peer> dead = null;
         for (Peer p : peers.values()) {
             if (p.region != region && !p.region.ownerAlive()) {
@@ -890,6 +995,7 @@ public final class ComDomain implements Closeable {
     private void reclaimLane(int lane) {
         RegionLayout l = region.layout;
         int off = l.lane(lane);
+        checkSender(lane, (long) Region.I64.getVolatile(region.buf, off + L_OWNER));
         long tail = (long) Region.I64.getVolatile(region.buf, off + L_TAIL);
         laneHead[lane] = tail;
         laneOwner[lane] = 0;
@@ -901,8 +1007,7 @@ public final class ComDomain implements Closeable {
             }
             int t = bitmap.tag(b);
             if (t == tag) {
-                bitmap.free(b, 1);
-                stats.reclaimedBlocks.increment();
+                reclaim(b);
             } else if (t == 0) {
                 // a sender killed between claiming a block and tagging it leaves it untagged:
                 // if it is still untagged on the next tick, nobody is about to tag it
@@ -921,9 +1026,17 @@ public final class ComDomain implements Closeable {
         leakSuspects.clear();
         for (int b : now) {
             if (bitmap.claimed(b) && bitmap.tag(b) == 0 && (attached.get(b >>> 6) & (1L << (b & 63))) == 0) {
-                bitmap.free(b, 1);
-                stats.reclaimedBlocks.increment();
+                reclaim(b);
             }
+        }
+    }
+
+    /** Frees a block that no live sender holds; one freed behind our back meanwhile is counted. */
+    private void reclaim(int block) {
+        if (bitmap.tryFree(block, 1)) {
+            stats.reclaimedBlocks.increment();
+        } else {
+            stats.protocolErrors.increment();
         }
     }
 
@@ -1001,6 +1114,7 @@ public final class ComDomain implements Closeable {
         final LongAdder lostControl = new LongAdder();
         final LongAdder blockWaits = new LongAdder();
         final LongAdder reclaimedBlocks = new LongAdder();
+        volatile String lastError;
 
         public long descriptorsSent() {
             return sent.sum();
@@ -1027,11 +1141,20 @@ public final class ComDomain implements Closeable {
             return blockWaits.sum();
         }
 
+        /**
+         * The last failure of the receive daemon's own work that it survived (counted among the
+         * protocol errors), or null.
+         */
+        public String lastError() {
+            return lastError;
+        }
+
         @Override
         public String toString() {
             return "sent=" + sent + " received=" + received + " wakeups=" + wakeups + " sleeps=" + sleeps
                     + " protocolErrors=" + protocolErrors + " lostControl=" + lostControl
-                    + " blockWaits=" + blockWaits + " reclaimedBlocks=" + reclaimedBlocks;
+                    + " blockWaits=" + blockWaits + " reclaimedBlocks=" + reclaimedBlocks
+                    + (lastError != null ? " lastError=" + lastError : "");
         }
     }
 }

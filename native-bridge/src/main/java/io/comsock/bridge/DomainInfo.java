@@ -25,6 +25,7 @@ public final class DomainInfo {
     public final int openConnections;
     public final int blocksUsed;
     public final int blocks;
+    /** When the daemon was last awake (wall-clock ms; an idle domain sleeps and keeps an old one). */
     public final long heartbeatMillis;
     /** Null when the region could be read, else why not. */
     public final String problem;

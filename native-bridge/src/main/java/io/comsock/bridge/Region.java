@@ -262,7 +262,7 @@ final class Region implements AutoCloseable {
         int cap = h.getInt(H_LANE_CAPACITY);
         int slots = h.getInt(H_SLOTS);
         int window = h.getInt(H_WINDOW);
-        if (blocks < 64 || Integer.bitCount(blocks) != 1 || blocks > (1 << 18)) {
+        if (blocks < MIN_BLOCKS || Integer.bitCount(blocks) != 1 || blocks > MAX_BLOCKS) {
             throw new IllegalArgumentException("blocks=" + blocks);
         }
         if (lanes < 1 || lanes > MAX_LANES || cap < 16 || Integer.bitCount(cap) != 1 || cap > (1 << 16)) {

@@ -23,6 +23,12 @@ final class RegionLayout {
     static final int CACHE_LINE = 64;
     static final int MAX_LANES = 64;
     static final int MAX_SLOTS = 65535;
+    static final int MIN_BLOCKS = 64;
+    /**
+     * The most blocks a region has: 1 GB of data. Twice that would not fit the 2 GB that one
+     * mapped buffer can address; with the most lanes, descriptors and slots, this does.
+     */
+    static final int MAX_BLOCKS = 1 << 17;
     /** The most blocks one DATA descriptor may cover: one run inside one bitmap word. */
     static final int MAX_RUN = 8;
 

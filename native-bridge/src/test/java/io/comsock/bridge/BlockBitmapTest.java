@@ -34,7 +34,7 @@ class BlockBitmapTest {
         assertEquals(120, bm.freeCount());
         int r2 = bm.claim(8, 1, 0, 5);
         assertEquals(8 << 8 | 8, r2);
-        bm.free(0, 8);
+        assertTrue(bm.tryFree(0, 8));
         assertEquals(0, bm.tag(3));
         assertFalse(bm.ownedBy(0, 8, 5));
         assertEquals(120, bm.freeCount());
@@ -50,14 +50,18 @@ class BlockBitmapTest {
     }
 
     @Test
-    void doubleFreeAndBadRunsAreErrors() {
+    void aDoubleFreeFreesNothingAndBadRunsAreErrors() {
         BlockBitmap bm = bitmap(128);
         bm.claim(2, 1, 0, 1);
-        bm.free(0, 2);
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> bm.free(0, 2));
-        assertTrue(e.getMessage().contains("double free"));
-        assertThrows(IllegalArgumentException.class, () -> bm.free(62, 4));
-        assertThrows(IllegalArgumentException.class, () -> bm.free(-1, 1));
+        bm.claim(2, 1, 0, 1);
+        assertTrue(bm.tryFree(0, 2));
+        assertFalse(bm.tryFree(0, 2), "a double free frees nothing");
+        assertFalse(bm.tryFree(1, 2), "a run that is partly free is left as it is");
+        assertTrue(bm.claimed(2) && bm.claimed(3));
+        assertEquals(1, bm.tag(2), "a refused free keeps the tags of the blocks still claimed");
+        assertEquals(126, bm.freeCount());
+        assertThrows(IllegalArgumentException.class, () -> bm.tryFree(62, 4));
+        assertThrows(IllegalArgumentException.class, () -> bm.tryFree(-1, 1));
         assertFalse(bm.ownedBy(1 << 20, 1, 1));
         assertFalse(bm.ownedBy(60, 8, 1));
     }

@@ -152,7 +152,9 @@ class ConnectionStateTest {
     void badConfigurationIsNamed() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ComConfig.builder(1).blocks(1000).build());
-        assertEquals("blocks=1000 is invalid (expected a power of two in 64..262144)", e.getMessage());
+        assertEquals("blocks=1000 is invalid (expected a power of two in 64..131072)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> ComConfig.builder(1).blocks(1 << 18).build());
+        assertEquals("blocks=262144 is invalid (expected a power of two in 64..131072)", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> ComConfig.builder(300).build());
         assertEquals("domain=300 is out of range (expected 0..252)", e.getMessage());
     }

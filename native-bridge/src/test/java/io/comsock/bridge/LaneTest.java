@@ -64,4 +64,16 @@ class LaneTest {
         assertTrue(L_TAIL / CACHE_LINE != L_HEAD / CACHE_LINE);
         assertEquals(l.blocksOffset + 8192L * BLOCK_SIZE, l.size);
     }
+
+    @Test
+    void theLargestConfigurationFitsOneMappingAndTwiceTheBlocksDoNot() {
+        ComConfig most = ComConfig.builder(0).blocks(MAX_BLOCKS).lanes(MAX_LANES).laneCapacity(1 << 16)
+                .slots(MAX_SLOTS).build();
+        RegionLayout l = RegionLayout.of(most);
+        assertEquals(l.blocksOffset + (long) MAX_BLOCKS * BLOCK_SIZE, l.size);
+        assertTrue(l.size <= Integer.MAX_VALUE, "size=" + l.size);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new RegionLayout(2 * MAX_BLOCKS, 1, 16, 16, 2 * BLOCK_SIZE));
+        assertTrue(e.getMessage().startsWith("blocks=262144 makes a region of "), e.getMessage());
+    }
 }

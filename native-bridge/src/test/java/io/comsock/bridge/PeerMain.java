@@ -92,6 +92,16 @@ public final class PeerMain {
                 out.flush();
                 break;
             }
+            case "deaf": {
+                // listens with a backlog of one and never accepts
+                d.listen(port, 1);
+                out.println("READY");
+                out.flush();
+                while (System.in.read() >= 0) {
+                    // until the test ends us
+                }
+                break;
+            }
             case "slow": {
                 ComListener l = d.listen(port, 10);
                 out.println("READY");

@@ -13,6 +13,7 @@ import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -110,13 +111,7 @@ class TransportInProcessTest {
         ComConnection first = client.connect(1, 7010, 0, 1000);
         // the backlog is full: this one waits, times out, and withdraws its SYN
         assertThrows(SocketTimeoutException.class, () -> client.connect(1, 7010, 0, 300));
-        CompletableFuture<ComConnection> third = CompletableFuture.supplyAsync(() -> {
-            try {
-                return client.connect(1, 7010, 0, 0);
-            } catch (IOException e) {
-                throw new RuntimeException(e);
-            }
-        });
+        CompletableFuture<ComConnection> third = inBackground(() -> client.connect(1, 7010, 0, 0));
         Thread.sleep(200);
         assertFalse(third.isDone(), "the connect did not wait for room");
         try (ComConnection a = l.accept(1000); ComConnection c = third.get(10, TimeUnit.SECONDS);
@@ -137,19 +132,13 @@ class TransportInProcessTest {
     void aConnectWaitingForRoomIsRefusedWhenTheListenerCloses() throws Exception {
         ComListener l = server.listen(7011, 1);
         try (ComConnection first = client.connect(1, 7011, 0, 1000)) {
-            CompletableFuture<ComConnection> waiting = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return client.connect(1, 7011, 0, 0);
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
-                }
-            });
+            CompletableFuture<ComConnection> waiting = inBackground(() -> client.connect(1, 7011, 0, 0));
             Thread.sleep(200);
             assertFalse(waiting.isDone());
             l.close();
             Exception e = assertThrows(java.util.concurrent.ExecutionException.class, () -> waiting.get(10, TimeUnit.SECONDS));
-            assertTrue(e.getCause().getCause() instanceof ConnectException, e.toString());
-            assertEquals("Connection refused", e.getCause().getCause().getMessage());
+            assertInstanceOf(ConnectException.class, e.getCause());
+            assertEquals("Connection refused", e.getCause().getMessage());
         }
     }
 
@@ -211,10 +200,7 @@ class TransportInProcessTest {
     @Test
     void anIdleDomainSleepsWithoutWakingUp() throws Exception {
         try (ComDomain idle = ComDomain.open(ComConfig.builder(9).dir(dir).build())) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (idle.stats().sleeps.sum() == 0 && System.nanoTime() < deadline) {
-                Thread.sleep(5);
-            }
+            awaitSleeps(idle, 1);
             Thread daemon = Thread.getAllStackTraces().keySet().stream()
                     .filter(t -> t.getName().equals("comsock-daemon-9")).findFirst().orElseThrow();
             java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
@@ -227,12 +213,52 @@ class TransportInProcessTest {
         }
     }
 
+    @Test
+    void theHeaderSaysWhenTheDaemonWasLastAwake() throws Exception {
+        try (ComDomain idle = ComDomain.open(ComConfig.builder(9).dir(dir).build())) {
+            awaitSleeps(idle, 1);
+            long before = System.currentTimeMillis();
+            Region.I64.setVolatile(idle.region.buf, RegionLayout.H_HEARTBEAT, 0L);
+            long sleeps = idle.stats().sleeps.sum();
+            new Doorbell(idle.region.buf, RegionLayout.H_DOORBELL).ring();
+            awaitSleeps(idle, sleeps + 1);
+            long stamp = (long) Region.I64.getVolatile(idle.region.buf, RegionLayout.H_HEARTBEAT);
+            assertTrue(stamp >= before, "stamp=" + stamp + " before=" + before);
+            DomainInfo info = DomainInfo.survey(dir).stream().filter(d -> d.domain == 9).findFirst().orElseThrow();
+            assertEquals(stamp, info.heartbeatMillis, "what status tools read");
+        }
+    }
+
+    private static void awaitSleeps(ComDomain d, long n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (d.stats().sleeps.sum() < n && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertTrue(d.stats().sleeps.sum() >= n, "the daemon went to sleep");
+    }
+
     static void awaitFreeBlocks(ComDomain d) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (d.freeBlocks() != d.totalBlocks() && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
         assertEquals(d.totalBlocks(), d.freeBlocks(), "every block is free again");
+    }
+
+    /** An I/O call that returns a value. */
+    interface IoCall<T> {
+        T call() throws IOException;
+    }
+
+    /** Runs {@code call} on another thread; the future's failure is the call's exception itself. */
+    static <T> CompletableFuture<T> inBackground(IoCall<T> call) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return call.call();
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        });
     }
 
     static byte[] concat(byte[] a, byte[] b) {

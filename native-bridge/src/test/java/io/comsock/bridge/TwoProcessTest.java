@@ -3,13 +3,18 @@ package io.comsock.bridge;
 import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.NoRouteToHostException;
 import java.net.SocketException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -22,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two domains in two processes, the case com-socket exists for. The second JVM runs
- * {@link PeerMain}. With {@code -Dcomsock.soak=true} the transfers are 256 MB per write size.
+ * {@link PeerMain}. Each write size moves 256 MB; with {@code -Dcomsock.soak=true}, 1 GB (and the
+ * transfer both ways 512 MB each way instead of 64 MB).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class TwoProcessTest {
@@ -44,19 +50,18 @@ class TwoProcessTest {
     }
 
     @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES) // 1 GB in one-byte writes, with the soak flag
     void movesAtLeast256MegabytesIntactAtEveryWriteSize() throws Exception {
         int[] sizes = {1, 64, 1024, 8192, 65536, 524288};
-        long[] amounts = SOAK
-                ? new long[] {256L * MB, 256L * MB, 256L * MB, 256L * MB, 256L * MB, 256L * MB}
-                : new long[] {2L * MB, 30L * MB, 56L * MB, 56L * MB, 56L * MB, 56L * MB};
-        assertTrue(Arrays.stream(amounts).sum() >= 256L * MB);
+        long bytes = (SOAK ? 1024L : 256L) * MB;
         try (ChildProcess child = ChildProcess.start("sink", dir, 2, 5000)) {
             child.await("READY", 30);
             for (int i = 0; i < sizes.length; i++) {
                 try (ComConnection c = local.connect(2, 5000, 0, 5000)) {
-                    String sent = PeerMain.send(c, amounts[i], sizes[i], i);
+                    // "bytes:sha256" of what was written, against what the child read
+                    String sent = PeerMain.send(c, bytes, sizes[i], i);
                     c.shutdownOutput();
-                    assertEquals(sent, readLine(c), "digest at write size " + sizes[i]);
+                    assertEquals(sent, readLine(c), "byte count and SHA-256 at write size " + sizes[i]);
                 }
             }
         }
@@ -175,9 +180,17 @@ class TwoProcessTest {
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
         assertTrue(e.getMessage().startsWith("Connection reset"), e.getMessage());
         assertTrue(ms < 1000, "reset seen after " + ms + " ms");
+        // the blocks come back with the reset, before the connection is closed
+        TransportInProcessTest.awaitFreeBlocks(local);
         c.close();
         child.close();
-        TransportInProcessTest.awaitFreeBlocks(local);
+        // a dead domain has no route, though its stale region is still there
+        assertTrue(Files.exists(Region.pathOf(dir, 2)), "the dead process's region is left behind");
+        NoRouteToHostException dead = assertThrows(NoRouteToHostException.class, () -> local.connect(2, 5004, 0, 5000));
+        assertTrue(dead.getMessage().startsWith("No route to host: domain 2 (192.168.0.4) is not running"),
+                dead.getMessage());
+        assertThrows(NoRouteToHostException.class,
+                () -> new ComSocket(local, InetAddress.getByName("192.168.0.4"), 5004).close());
         // a new process takes the domain over, and it works
         try (ChildProcess again = ChildProcess.start("sink", dir, 2, 5005)) {
             again.await("READY", 30);
@@ -185,6 +198,24 @@ class TwoProcessTest {
                 String sent = PeerMain.send(c2, MB, 4096, 11);
                 c2.shutdownOutput();
                 assertEquals(sent, readLine(c2));
+            }
+        }
+    }
+
+    @Test
+    void aConnectWaitingForRoomWhenItsPeerIsKilledHasNoRoute() throws Exception {
+        try (ChildProcess child = ChildProcess.start("deaf", dir, 2, 5007)) {
+            child.await("READY", 30);
+            // the child's backlog takes one connection and it never accepts: the next one waits
+            try (ComConnection first = local.connect(2, 5007, 0, 5000)) {
+                CompletableFuture<ComConnection> waiting =
+                        TransportInProcessTest.inBackground(() -> local.connect(2, 5007, 0, 0));
+                Thread.sleep(300);
+                assertFalse(waiting.isDone(), "the connect waits for room");
+                child.process.destroyForcibly();
+                ExecutionException e = assertThrows(ExecutionException.class, () -> waiting.get(10, TimeUnit.SECONDS));
+                assertInstanceOf(NoRouteToHostException.class, e.getCause());
+                assertTrue(e.getCause().getMessage().endsWith("went away during connect"), e.getCause().getMessage());
             }
         }
     }

@@ -18,7 +18,7 @@ public final class StatusCommand {
         Path dir = args.length > 1 ? Paths.get(args[1]) : ComConfig.DEFAULT_DIR;
         List<DomainInfo> all = DomainInfo.survey(dir);
         out.printf(Locale.ROOT, "%-7s %-15s %-8s %-6s %6s %18s  %s%n", "domain", "address", "pid", "state", "conns",
-                "blocks used", "heartbeat");
+                "blocks used", "daemon last awake");
         long now = System.currentTimeMillis();
         for (DomainInfo d : all) {
             if (d.problem != null) {
