@@ -32,8 +32,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * number of threads polling the lanes right now; senders ring the doorbell (a futex wake) only
  * when it is 0, as the paper sends its IPI only to an idle daemon. A reader that is spinning for
  * data counts as a poller and drains the lanes itself, so a busy connection needs no wake-up at
- * all. When nothing comes, the daemon sleeps in {@code futex(FUTEX_WAIT)}; an idle domain uses no
- * CPU.
+ * all. When nothing comes, the daemon sleeps in {@code futex(FUTEX_WAIT)}, a second at most; an
+ * idle domain uses next to no CPU.
  *
  * <h2>Faults</h2>
  * Every descriptor is checked before use: its type, its connection id and generation, that its
@@ -548,8 +548,10 @@ public final class ComDomain implements Closeable {
             int bell = doorbell.value();
             Region.I32.getAndAdd(region.buf, H_POLLERS, -1);
             if (!pending() && !stopping) {
-                // nothing to watch at all (tick 0): sleep until a sender rings, using no CPU
-                long sleep = tick == 0 ? -1 : Math.max(0, tick - (System.nanoTime() - lastTick));
+                // nothing to watch at all (tick 0): sleep until a sender rings, or a second at
+                // most: a sender whose futex binding failed cannot ring, and what it posts is
+                // then seen within a second instead of never
+                long sleep = tick == 0 ? TICK_IDLE_NANOS : Math.max(0, tick - (System.nanoTime() - lastTick));
                 stats.sleeps.increment();
                 beat();
                 doorbell.await(bell, sleep, timespec);

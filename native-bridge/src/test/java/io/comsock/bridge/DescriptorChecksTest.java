@@ -94,6 +94,37 @@ class DescriptorChecksTest {
         return e.getCause().getMessage();
     }
 
+    /**
+     * A sender that cannot ring (its futex binding failed: it polls) still gets through to a
+     * domain whose daemon went to sleep with nothing to watch, within about a second.
+     */
+    @Test
+    void whatASenderPostsWithoutRingingIsSeenWithinASecond() throws Exception {
+        try (ComDomain idle = ComDomain.open(ComConfig.builder(2).dir(dir).build())) {
+            ByteBuffer b = idle.region.buf;
+            RegionLayout l = idle.region.layout;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((idle.stats.sleeps.sum() == 0 || (int) Region.I32.getVolatile(b, H_POLLERS) != 0)
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            assertEquals(0, (int) Region.I32.getVolatile(b, H_POLLERS), "the daemon went to sleep");
+            // domain 7's process takes a lane and posts a descriptor of no known type, and rings nothing
+            assertTrue(Region.I64.compareAndSet(b, l.lane(0) + L_OWNER, 0L, remote.identity));
+            long t = (long) Region.I64.getVolatile(b, l.lane(0) + L_TAIL);
+            Region.I64.setVolatile(b, l.lane(0) + L_HEAD, t);
+            Region.I64.getAndBitwiseOr(b, H_ACTIVE_LANES, 1L);
+            int d = l.descriptor(0, t);
+            b.putInt(d + D_TYPE, 99);
+            Region.I64.setVolatile(b, l.lane(0) + L_TAIL, t + 1);
+            long posted = System.nanoTime();
+            while (idle.stats().protocolErrors() == 0 && System.nanoTime() - posted < TimeUnit.SECONDS.toNanos(5)) {
+                Thread.sleep(5);
+            }
+            assertEquals(1, idle.stats().protocolErrors(), "the daemon read the descriptor");
+        }
+    }
+
     @Test
     void beforeItIsEstablishedAConnectionTakesOnlyTheAnswerToItsSyn() throws Exception {
         int[] id = new int[1];
