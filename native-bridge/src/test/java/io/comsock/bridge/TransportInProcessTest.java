@@ -198,7 +198,7 @@ class TransportInProcessTest {
     }
 
     @Test
-    void anIdleDomainSleepsWithoutWakingUp() throws Exception {
+    void anIdleDomainWakesAtMostOnceASecond() throws Exception {
         try (ComDomain idle = ComDomain.open(ComConfig.builder(9).dir(dir).build())) {
             awaitSleeps(idle, 1);
             Thread daemon = Thread.getAllStackTraces().keySet().stream()
@@ -206,10 +206,11 @@ class TransportInProcessTest {
             java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
             long sleeps = idle.stats().sleeps.sum();
             long cpu = mx.getThreadCpuTime(daemon.getId());
-            Thread.sleep(1000);
-            assertEquals(sleeps, idle.stats().sleeps.sum(), "the daemon did not wake up");
+            Thread.sleep(3000);
+            long woke = idle.stats().sleeps.sum() - sleeps;
+            assertTrue(woke <= 4, "the daemon woke " + woke + " times in 3 s");
             long used = mx.getThreadCpuTime(daemon.getId()) - cpu;
-            assertTrue(used < 5_000_000, "an idle daemon used " + used + " ns of CPU in a second");
+            assertTrue(used < 10_000_000, "an idle daemon used " + used + " ns of CPU in 3 s");
         }
     }
 
