@@ -78,7 +78,10 @@
  * ----------
  * A socket holds its namespace (sk_alloc), the namespace holds its domain.
  * A connected stream socket holds its peer; a queued stream descriptor
- * holds its target socket until it is delivered or dropped.  So a stream
+ * holds its target socket until it is delivered or dropped.  A connection
+ * nobody accepted yet is held twice: by the accept queue and by its
+ * connector, which takes its reference before queueing it, since accept()
+ * or the listener's end may drop the queue's at once.  So a stream
  * sender never needs a domain reference.  A datagram sender looks the
  * domain up by id and holds a domain reference while it writes.  The
  * module is pinned by every socket (proto, proto_ops and family owner).

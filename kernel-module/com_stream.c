@@ -156,6 +156,12 @@ static int com_stream_connect(struct socket *sock, struct sockaddr *uaddr,
 	sock_hold(sk);
 	cc->peer = sk;
 	j.child->sk_state = TCP_ESTABLISHED;
+	/*
+	 * Our reference on the child, taken before the accept queue gets
+	 * the one it was born with: once queued, accept() and close(), or
+	 * the listener closing, may drop that one at any time.
+	 */
+	sock_hold(j.child);
 
 	sock->state = SS_CONNECTING;
 	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
@@ -164,16 +170,16 @@ static int com_stream_connect(struct socket *sock, struct sockaddr *uaddr,
 		sock->state = SS_UNCONNECTED;
 		if (err == -EAGAIN && timeo == 0 && !(flags & O_NONBLOCK))
 			err = -ETIMEDOUT;
-		/* the child was never seen by anyone */
+		/* the child was never seen by anyone: both references */
 		cc->peer = NULL;
 		sock_put(sk);
 		j.child->sk_state = TCP_CLOSE;
 		com_rx_purge(j.child);
 		sock_put(j.child);
+		sock_put(j.child);
 		goto out_listener;
 	}
 
-	sock_hold(j.child);
 	csk->peer = j.child;
 	csk->addr = own->addr;
 	csk->peer_addr = d->addr;

@@ -980,6 +980,97 @@ static int t_peer_killed(void)
 	return 0;
 }
 
+/* ---- connect racing accept()+close() and the listener's end ---- */
+
+#define RACE_ROUNDS	120
+#define RACE_THREADS	2
+
+struct race {
+	uint32_t addr;
+	uint16_t port;
+	int stop;
+	int connects;
+	int bad_errno;
+};
+
+static void *race_connector(void *p)
+{
+	struct race *r = p;
+	struct sockaddr_com a = com_sa(r->addr, r->port);
+	int fd;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		fd = com_sock(SOCK_STREAM);
+		if (fd < 0) {
+			r->bad_errno = errno;
+			break;
+		}
+		if (connect(fd, SA(a), sizeof(a)) == 0) {
+			__atomic_add_fetch(&r->connects, 1, __ATOMIC_RELAXED);
+			/* the other end may be gone already: any outcome */
+			(void)send(fd, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		} else if (errno != ECONNREFUSED) {
+			r->bad_errno = errno;
+		}
+		close(fd);
+	}
+	return NULL;
+}
+
+static void *race_acceptor(void *p)
+{
+	int l = (int)(long)p, s;
+
+	while ((s = accept(l, NULL, NULL)) >= 0)
+		close(s);
+	return NULL;
+}
+
+/*
+ * Connections made while another thread accepts and closes them at once,
+ * or while the listener stops (shutdown or close) with connections in
+ * its queue: the new server-side socket changes hands between connect()
+ * and accept() under both.  Wrong references show up as refcount or
+ * slab warnings in the kernel log, which the guest checks at the end.
+ */
+static int t_connect_races(void)
+{
+	struct race r = { .addr = com_own_addr() };
+	pthread_t conn[RACE_THREADS], acc;
+	int round, i, l;
+
+	l = com_listen_on(0, 2, &r.port);
+	CHECK(l >= 0);
+	for (i = 0; i < RACE_THREADS; i++)
+		CHECK(pthread_create(&conn[i], NULL, race_connector, &r) == 0);
+	for (round = 0; round < RACE_ROUNDS; round++) {
+		if (round) {
+			l = com_listen_on(r.port, 2, NULL);
+			CHECK(l >= 0);
+		}
+		if (round % 2) {
+			/* accept and close at once, then stop listening */
+			CHECK(pthread_create(&acc, NULL, race_acceptor,
+					     (void *)(long)l) == 0);
+			usleep(1000 + round * 50);
+			CHECK(shutdown(l, SHUT_RD) == 0);
+			CHECK(pthread_join(acc, NULL) == 0);
+		} else {
+			/* nobody accepts: closing resets the queue */
+			usleep(500 + round * 20);
+		}
+		close(l);
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < RACE_THREADS; i++)
+		CHECK(pthread_join(conn[i], NULL) == 0);
+	if (r.bad_errno)
+		FAIL("connect: %s", strerror(r.bad_errno));
+	printf("#   %d rounds, %d connections\n", RACE_ROUNDS, r.connects);
+	CHECK(r.connects > RACE_ROUNDS);
+	return 0;
+}
+
 /* ---- many connections, served by one epoll loop ---- */
 
 #define NCONN		64
@@ -1521,6 +1612,8 @@ static void suite_local(void)
 	run("shutdown wakes blocked accept and read", t_shutdown_wakes, 30);
 	run("SIGPIPE", t_sigpipe, 30);
 	run("peer killed mid-stream", t_peer_killed, 60);
+	run("connect racing accept+close and the listener's end",
+	    t_connect_races, 60);
 	run("64 concurrent connections", t_many_connections, 180);
 	run("4 threads writing one socket", t_concurrent_writers, 60);
 	run("slow reader beside a fast one", t_slow_reader, 180);
