@@ -411,6 +411,9 @@ static int com_stream_sendmsg(struct socket *sock, struct msghdr *m,
 		spin_unlock(&pc->rx_lock);
 		com_route(own, d, msg);
 	}
+	/* a reset after some bytes went is for the next call, as in TCP */
+	if (sent && err == -ECONNRESET)
+		csk->rst_seen = false;
 	release_sock(sk);
 
 	if (sent)
@@ -502,8 +505,11 @@ static int com_stream_recvmsg(struct socket *sock, struct msghdr *m,
 		if (copied >= target)
 			break;
 		if (rst && !csk->rst_seen) {
-			csk->rst_seen = true;
-			err = -ECONNRESET;
+			/* reported by a call that returns no data */
+			if (!copied) {
+				csk->rst_seen = true;
+				err = -ECONNRESET;
+			}
 			break;
 		}
 		if (eof || (sk->sk_shutdown & RCV_SHUTDOWN))
