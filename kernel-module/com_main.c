@@ -365,19 +365,12 @@ void com_rx_purge(struct sock *sk)
 	}
 }
 
-/*
- * Tell the peer that @sk will send no more: end of file after the bytes
- * sent so far, or a reset.  Caller holds lock_sock(sk).
- */
-void com_stream_send_fin(struct sock *sk, bool rst)
+/* Record on the peer that @sk sends no more; see com_stream_send_fin(). */
+static void com_stream_mark_fin(struct sock *sk, bool rst)
 {
 	struct com_sock *csk = com_sk(sk);
-	struct sock *peer = csk->peer;
-	struct com_sock *pc;
+	struct com_sock *pc = com_sk(csk->peer);
 
-	if (!peer)
-		return;
-	pc = com_sk(peer);
 	spin_lock(&pc->rx_lock);
 	if (!pc->peer_done) {
 		pc->peer_done = true;
@@ -386,8 +379,24 @@ void com_stream_send_fin(struct sock *sk, bool rst)
 	if (rst)
 		pc->peer_rst = true;
 	spin_unlock(&pc->rx_lock);
+}
+
+static void com_stream_wake_fin(struct sock *peer, bool rst)
+{
 	com_wake(peer, EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLOUT |
 		 EPOLLWRNORM | (rst ? EPOLLERR | EPOLLHUP : 0));
+}
+
+/*
+ * Tell the peer that @sk will send no more: end of file after the bytes
+ * sent so far, or a reset.  Caller holds lock_sock(sk).
+ */
+void com_stream_send_fin(struct sock *sk, bool rst)
+{
+	if (!com_sk(sk)->peer)
+		return;
+	com_stream_mark_fin(sk, rst);
+	com_stream_wake_fin(com_sk(sk)->peer, rst);
 }
 
 static void __com_close(struct sock *sk, bool reset);
@@ -425,18 +434,28 @@ static void __com_close(struct sock *sk, bool reset)
 {
 	struct com_sock *csk = com_sk(sk);
 	struct sock *peer = csk->peer;
+	bool rst = false;
 
 	com_unhash(sk);
 	if (sk->sk_state == TCP_LISTEN)
 		com_listen_stop(sk);
 	if (peer) {
 		/* unread data makes it a reset, as in TCP */
-		com_stream_send_fin(sk, reset ||
-				    atomic_read(&csk->rx_blocks) > 0);
+		rst = reset || atomic_read(&csk->rx_blocks) > 0;
+		com_stream_mark_fin(sk, rst);
+	}
+	/*
+	 * rx_closed before the wakeup: a writer of the peer's waiting for
+	 * window wakes up only once, and must find it set then, or it
+	 * sleeps again with nobody left to wake it.  peer_rst is set
+	 * before rx_closed, so a writer that sees rx_closed sees the reset.
+	 */
+	com_rx_purge(sk);
+	if (peer) {
+		com_stream_wake_fin(peer, rst);
 		csk->peer = NULL;
 		sock_put(peer);
 	}
-	com_rx_purge(sk);
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	sk->sk_state = TCP_CLOSE;
 }

@@ -1069,6 +1069,89 @@ static int t_connect_races(void)
 	return 0;
 }
 
+/* ---- a writer asleep on a full window when its reader goes ---- */
+
+#define BLOCKED_ROUNDS	24
+
+static long window_bytes(void)
+{
+	return read_number("/sys/module/comsock/parameters/conn_blocks", -1) *
+	       COM_BLOCK_SIZE;
+}
+
+struct blocked_writer {
+	int fd;
+	int err;
+	double when;
+};
+
+static void *blocked_write(void *p)
+{
+	struct blocked_writer *b = p;
+	char *buf = calloc(1, 1 << 20);
+
+	while (send(b->fd, buf, 1 << 20, MSG_NOSIGNAL) > 0)
+		;
+	b->err = errno;
+	b->when = now_sec();
+	free(buf);
+	return NULL;
+}
+
+/*
+ * A blocking write waits for window while its reader closes without
+ * reading (or, for a connection nobody accepted, while the listener
+ * closes): the write must fail with the reset, not sleep on.  SO_SNDTIMEO
+ * is only a safety net: running into it gives EAGAIN, a failure.
+ */
+static int t_blocked_writer(void)
+{
+	struct blocked_writer b;
+	long win = window_bytes();
+	int round, c, s, l, avail;
+	pthread_t th;
+	uint16_t port;
+	double t0;
+
+	CHECK(win > 0);
+	for (round = 0; round < BLOCKED_ROUNDS; round++) {
+		l = -1;
+		if (round % 3 == 2) {
+			l = com_listen_on(0, 4, &port);
+			CHECK(l >= 0);
+			c = com_connect_to(com_own_addr(), port);
+			CHECK(c >= 0);
+			s = -1;
+		} else {
+			CHECK(pair(&c, &s) == 0);
+		}
+		CHECK(set_timeo(c, SO_SNDTIMEO, 8000) == 0);
+		b = (struct blocked_writer){ .fd = c };
+		CHECK(pthread_create(&th, NULL, blocked_write, &b) == 0);
+		/* the window fills, then the writer goes to sleep */
+		t0 = now_sec();
+		do {
+			usleep(1000);
+			avail = 0;
+			if (s >= 0)
+				CHECK(ioctl(s, FIONREAD, &avail) == 0);
+			else if (now_sec() - t0 > 0.05)
+				avail = win;
+			CHECK(now_sec() - t0 < 5);
+		} while (avail < win);
+		usleep((round % 4) * 2000);
+		t0 = now_sec();
+		close(s >= 0 ? s : l);
+		CHECK(pthread_join(th, NULL) == 0);
+		if (b.err != ECONNRESET || b.when - t0 > 5)
+			FAIL("round %d: the blocked write ended %.2f s after the close with %s, want ECONNRESET at once",
+			     round, b.when - t0, strerror(b.err));
+		CHECK_ERR(send(c, "x", 1, MSG_NOSIGNAL), EPIPE);
+		close(c);
+	}
+	return 0;
+}
+
 /* ---- many connections, served by one epoll loop ---- */
 
 #define NCONN		64
@@ -1612,6 +1695,8 @@ static void suite_local(void)
 	run("peer killed mid-stream", t_peer_killed, 60);
 	run("connect racing accept+close and the listener's end",
 	    t_connect_races, 60);
+	run("a writer blocked on a full window when the reader closes",
+	    t_blocked_writer, 60);
 	run("64 concurrent connections", t_many_connections, 180);
 	run("4 threads writing one socket", t_concurrent_writers, 60);
 	run("slow reader beside a fast one", t_slow_reader, 180);
