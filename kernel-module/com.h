@@ -109,6 +109,8 @@ struct com_domain {
 	unsigned int		msgs_used;	/* buf_lock */
 	unsigned int		free_seq;	/* frees so far: buf_lock */
 	wait_queue_head_t	space_wq;	/* senders waiting for room */
+	/* sockets whose own wait queue wants the next free: buf_lock */
+	struct list_head	space_socks;
 
 	/* the receive queue: a ring of descriptor indexes */
 	spinlock_t		recv_lock;
@@ -151,7 +153,8 @@ int com_for_each_domain(int (*fn)(struct com_domain *d, void *arg),
 int com_msg_claim(struct com_domain *d, unsigned int want, unsigned int min,
 		  struct com_msg **msgp);
 void com_msg_free(struct com_domain *d, struct com_msg *msg);
-bool com_domain_has_room(struct com_domain *d, unsigned int blocks);
+bool com_domain_watch_room(struct com_domain *d, struct sock *sk);
+void com_domain_unwatch_room(struct com_domain *d, struct sock *sk);
 
 static inline void *com_msg_data(struct com_domain *d, struct com_msg *msg)
 {
@@ -189,6 +192,8 @@ struct com_sock {
 
 	/* stream: the other end, one reference; set by connect or accept */
 	struct sock		*peer;		/* sk */
+	/* on the peer's domain's space_socks: that domain's buf_lock */
+	struct list_head	space_node;
 	u64			tx_seq;		/* bytes sent: sk */
 	/* the last message sent, open for appending: peer's rx_lock */
 	struct com_msg		*tx_last;

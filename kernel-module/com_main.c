@@ -52,6 +52,10 @@
  * domain's buffer.  A sender that finds the buffer full samples the
  * domain's free_seq before its claim and sleeps on space_wq until a free
  * has moved it, so a missing run of contiguous blocks cannot make it spin.
+ * poll, select and epoll wait on the socket's own wait queue only, so a
+ * stream socket that finds its peer's domain full (in poll, or in a
+ * write) also goes on that domain's space_socks list, and the next free
+ * there wakes it with EPOLLOUT.
  *
  * Small writes.  A stream write shorter than a block first appends to the
  * last message the socket sent (tx_last) if the reader has not finished
@@ -304,6 +308,7 @@ static void com_sk_destruct(struct sock *sk)
 	WARN_ON_ONCE(!list_empty(&csk->rx_msgs));
 	WARN_ON_ONCE(atomic_read(&csk->rx_blocks));
 	WARN_ON_ONCE(csk->peer);
+	WARN_ON_ONCE(!list_empty(&csk->space_node));
 
 	spin_lock(&cn->bind_lock);
 	list_del_init(&csk->all_node);
@@ -327,6 +332,7 @@ struct sock *com_sk_alloc(struct net *net, struct socket *sock,
 
 	csk = com_sk(sk);
 	INIT_HLIST_NODE(&csk->bind_node);
+	INIT_LIST_HEAD(&csk->space_node);
 	spin_lock_init(&csk->rx_lock);
 	INIT_LIST_HEAD(&csk->rx_msgs);
 	INIT_LIST_HEAD(&csk->accept_q);
@@ -453,6 +459,7 @@ static void __com_close(struct sock *sk, bool reset)
 	com_rx_purge(sk);
 	if (peer) {
 		com_stream_wake_fin(peer, rst);
+		com_domain_unwatch_room(com_own_domain(sock_net(peer)), sk);
 		csk->peer = NULL;
 		sock_put(peer);
 	}

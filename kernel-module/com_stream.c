@@ -378,6 +378,14 @@ static int com_stream_sendmsg(struct socket *sock, struct msghdr *m,
 		err = com_msg_claim(d, DIV_ROUND_UP(chunk, COM_BLOCK_SIZE), 1,
 				    &msg);
 		if (err == -ENOSPC) {
+			/*
+			 * poll learns of room through our own wait queue;
+			 * room already back means a free came in between
+			 */
+			if (com_domain_watch_room(d, sk)) {
+				err = 0;
+				continue;
+			}
 			err = com_wait_room(sk, d, seq, &timeo);
 			continue;
 		}
@@ -555,14 +563,8 @@ static __poll_t com_stream_poll(struct file *file, struct socket *sock,
 	peer = READ_ONCE(csk->peer);
 	snd_done = (shutdown & SEND_SHUTDOWN) ||
 		   (peer && READ_ONCE(com_sk(peer)->rx_closed));
-	/*
-	 * room in the peer's domain matters too: wait there as well; the
-	 * domain lives as long as the peer, which we hold until release,
-	 * and epoll drops its entries before release
-	 */
+	/* the domain lives as long as the peer, which we hold until release */
 	pd = peer ? com_own_domain(sock_net(peer)) : NULL;
-	if (pd)
-		poll_wait(file, &pd->space_wq, wait);
 
 	if (readable)
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -572,10 +574,13 @@ static __poll_t com_stream_poll(struct file *file, struct socket *sock,
 		mask |= EPOLLERR;
 	if ((eof || (shutdown & RCV_SHUTDOWN)) && snd_done)
 		mask |= EPOLLHUP;
+	/*
+	 * writable: window at most half full (the reader wakes us there)
+	 * and room in the peer's domain (a free there wakes us, once asked)
+	 */
 	if (snd_done ||
-	    (peer && pd && com_domain_has_room(pd, 1) &&
-	     atomic_read(&com_sk(peer)->rx_blocks) <=
-	     (int)com_conn_blocks / 2))
+	    (peer && pd && atomic_read(&com_sk(peer)->rx_blocks) <=
+	     (int)com_conn_blocks / 2 && com_domain_watch_room(pd, sk)))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }

@@ -2372,6 +2372,43 @@ static int reload(const char *params)
 	return 0;
 }
 
+/* two connections whose readers do not read, holding all 32 blocks */
+struct full_domain {
+	int c1, s1, c2, s2;
+};
+
+static int fill_domain(struct full_domain *f, char *buf)
+{
+	CHECK(pair(&f->c1, &f->s1) == 0);
+	CHECK(pair(&f->c2, &f->s2) == 0);
+	CHECK(set_nonblock(f->c1) == 0 && set_nonblock(f->c2) == 0);
+	while (write(f->c1, buf, 1 << 20) > 0)
+		;
+	while (write(f->c2, buf, 1 << 20) > 0)
+		;
+	CHECK(stat_value("blocks_used") == 32);
+	return 0;
+}
+
+/* in 0.2 s, a child process reads everything the first reader holds */
+static void drain_later(struct full_domain *f, char *buf)
+{
+	if (fork() == 0) {
+		usleep(200000);
+		while (recv(f->s1, buf, 1 << 20, MSG_DONTWAIT) > 0)
+			;
+		_exit(0);
+	}
+}
+
+static void unfill_domain(struct full_domain *f)
+{
+	close(f->c1);
+	close(f->s1);
+	close(f->c2);
+	close(f->s2);
+}
+
 /*
  * Two slow readers fill the domain: a third connection, with an empty
  * window, is not writable and waits (sleeping, not spinning) until one of
@@ -2379,21 +2416,14 @@ static int reload(const char *params)
  */
 static int t_domain_full(void)
 {
-	int c1, s1, c2, s2, c3, s3, st;
 	char *buf = malloc(1 << 20);
+	struct full_domain f;
 	struct pollfd p;
+	int c3, s3, st;
 	double t0, cpu;
-	ssize_t n;
 
-	CHECK(pair(&c1, &s1) == 0);
-	CHECK(pair(&c2, &s2) == 0);
+	CHECK(fill_domain(&f, buf) == 0);
 	CHECK(pair(&c3, &s3) == 0);
-	CHECK(set_nonblock(c1) == 0 && set_nonblock(c2) == 0);
-	while (write(c1, buf, 1 << 20) > 0)
-		;
-	while (write(c2, buf, 1 << 20) > 0)
-		;
-	CHECK(stat_value("blocks_used") == 32);
 	CHECK_ERR(send(c3, buf, 100, MSG_DONTWAIT), EAGAIN);
 	p = (struct pollfd){ .fd = c3, .events = POLLOUT };
 	CHECK(poll(&p, 1, 0) == 0);
@@ -2407,22 +2437,89 @@ static int t_domain_full(void)
 		FAIL("waiting for room took %.2f s of CPU", cpu_sec() - cpu);
 	CHECK(stat_value("space_waits") > 0);
 
-	if (fork() == 0) {
-		usleep(200000);
-		while ((n = recv(s1, buf, 1 << 20, MSG_DONTWAIT)) > 0)
-			;
-		_exit(0);
-	}
+	drain_later(&f, buf);
 	CHECK(poll(&p, 1, 5000) == 1 && (p.revents & POLLOUT));
 	CHECK(write(c3, buf, 100) == 100);
 	CHECK(read(s3, buf, 1000) == 100);
 	CHECK(wait(&st) > 0);
-	close(c1);
-	close(s1);
-	close(c2);
-	close(s2);
+	unfill_domain(&f);
 	close(c3);
 	close(s3);
+	free(buf);
+	return 0;
+}
+
+/*
+ * An event loop's order: sockets go into epoll before they connect, so
+ * epoll registers its wait before the socket knows its peer's domain.
+ * When other connections fill that domain, room coming back must still
+ * reach epoll: level-triggered (c3) and edge-triggered (c4, which learns
+ * of the full domain from a write that fails).
+ */
+static int t_domain_full_epoll(void)
+{
+	struct epoll_event ev, evs[4];
+	int c3, s3, c4, s4, l, ep, i, n, st, got = 0;
+	char *buf = malloc(1 << 20);
+	struct full_domain f;
+	struct sockaddr_com a;
+	uint16_t port;
+	double t0;
+
+	CHECK(fill_domain(&f, buf) == 0);
+	ep = epoll_create1(0);
+	CHECK(ep >= 0);
+	c3 = com_sock(SOCK_STREAM);
+	c4 = com_sock(SOCK_STREAM);
+	CHECK(c3 >= 0 && c4 >= 0);
+	CHECK(set_nonblock(c3) == 0 && set_nonblock(c4) == 0);
+	ev = (struct epoll_event){ .events = EPOLLOUT, .data.fd = c3 };
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, c3, &ev) == 0);
+	ev = (struct epoll_event){ .events = EPOLLOUT | EPOLLET, .data.fd = c4 };
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, c4, &ev) == 0);
+	/* unconnected, both are writable (as TCP says) */
+	CHECK(epoll_wait(ep, evs, 4, 0) == 2);
+
+	l = com_listen_on(0, 4, &port);
+	CHECK(l >= 0);
+	a = com_sa(com_own_addr(), port);
+	CHECK(connect(c3, SA(a), sizeof(a)) == 0);
+	CHECK(connect(c4, SA(a), sizeof(a)) == 0);
+	s3 = accept(l, NULL, NULL);
+	s4 = accept(l, NULL, NULL);
+	CHECK(s3 >= 0 && s4 >= 0);
+	close(l);
+
+	CHECK_ERR(write(c4, buf, 100), EAGAIN);
+	/* c3 (level) is polled again and is not writable now */
+	CHECK(epoll_wait(ep, evs, 4, 0) == 0);
+	CHECK_ERR(write(c3, buf, 100), EAGAIN);
+
+	drain_later(&f, buf);
+	t0 = now_sec();
+	while (got != 3 && now_sec() - t0 < 5) {
+		n = epoll_wait(ep, evs, 4, 5000);
+		CHECK(n >= 0);
+		for (i = 0; i < n; i++) {
+			CHECK(evs[i].events & EPOLLOUT);
+			got |= evs[i].data.fd == c3 ? 1 : 2;
+		}
+	}
+	if (got != 3)
+		FAIL("EPOLLOUT for %s%s missing once room was back",
+		     got & 1 ? "" : "c3 (level-triggered) ",
+		     got & 2 ? "" : "c4 (edge-triggered)");
+	CHECK(write(c3, buf, 100) == 100);
+	CHECK(write(c4, buf, 100) == 100);
+	CHECK(read(s3, buf, 1000) == 100);
+	CHECK(read(s4, buf, 1000) == 100);
+	CHECK(wait(&st) > 0);
+	close(ep);
+	unfill_domain(&f);
+	close(c3);
+	close(s3);
+	close(c4);
+	close(s4);
 	free(buf);
 	return 0;
 }
@@ -2485,7 +2582,8 @@ static int t_small_domain(void)
 	int err = 0, ok;
 
 	CHECK(reload(SMALL_PARAMS) == 0);
-	ok = t_fragmented() == 0 && t_domain_full() == 0;
+	ok = t_fragmented() == 0 && t_domain_full() == 0 &&
+	     t_domain_full_epoll() == 0;
 	if (reload("") || !ok)
 		err = -1;
 	return err;
@@ -2524,7 +2622,7 @@ int main(int argc, char **argv)
 		suite = "module";
 		ko_path = argv[i + 1];
 		run("unload and load rules", t_unload, 60);
-		run("a full domain (blocks=32): waits sleep, then go on",
+		run("a full domain (blocks=32): waits sleep, then go on; epoll hears of room",
 		    t_small_domain, 60);
 	} else {
 		fprintf(stderr, "unknown suite %s\n", argv[i]);
