@@ -118,7 +118,7 @@ struct com_domain {
 	unsigned int		ring_head;	/* recv_lock */
 	unsigned int		ring_count;	/* recv_lock, read racily */
 	bool			dead;		/* recv_lock and buf_lock */
-	struct task_struct	*daemon;
+	struct task_struct	*daemon;	/* a task reference */
 	int			daemon_state;	/* enum com_daemon_state */
 
 	struct com_stats	stats;

@@ -25,6 +25,7 @@
 
 #include <linux/module.h>
 #include <linux/kthread.h>
+#include <linux/sched/task.h>
 #include <linux/vmalloc.h>
 #include <linux/slab.h>
 #include <linux/bitmap.h>
@@ -77,6 +78,8 @@ static void com_domain_free(struct com_domain *d)
 {
 	/* a socket on the list holds its peer, and with it this domain */
 	WARN_ON_ONCE(!list_empty(&d->space_socks));
+	if (d->daemon)
+		put_task_struct(d->daemon);
 	vfree(d->buf);
 	bitmap_free(d->block_map);
 	bitmap_free(d->msg_map);
@@ -412,8 +415,14 @@ static int com_domain_assign(struct com_net *cn, int id)
 	d->daemon = kthread_create(com_daemon, d, "com_rx/%d", id);
 	if (IS_ERR(d->daemon)) {
 		err = PTR_ERR(d->daemon);
+		d->daemon = NULL;
 		goto out_free;
 	}
+	/*
+	 * the task lives as long as the domain: a datagram sender holding
+	 * only the domain may wake the daemon while teardown stops it
+	 */
+	get_task_struct(d->daemon);
 
 	mutex_lock(&com_table_lock);
 	if (rcu_access_pointer(com_table[id])) {

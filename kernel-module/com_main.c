@@ -87,8 +87,10 @@
  * connector, which takes its reference before queueing it, since accept()
  * or the listener's end may drop the queue's at once.  So a stream
  * sender never needs a domain reference.  A datagram sender looks the
- * domain up by id and holds a domain reference while it writes.  The
- * module is pinned by every socket (proto, proto_ops and family owner).
+ * domain up by id and holds a domain reference while it writes; the
+ * domain holds its daemon's task_struct, which such a sender may wake
+ * while the namespace's exit stops the daemon.  The module is pinned by
+ * every socket (proto, proto_ops and family owner).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
