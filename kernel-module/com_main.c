@@ -519,6 +519,7 @@ void com_deliver(struct com_domain *d, struct com_msg *msg)
 {
 	struct sock *sk = msg->dst;
 	struct com_sock *csk;
+	u32 len;
 
 	if (msg->type == COM_MSG_DGRAM) {
 		sk = com_port_lookup(d->cn, SOCK_DGRAM, msg->dst_port);
@@ -541,13 +542,15 @@ void com_deliver(struct com_domain *d, struct com_msg *msg)
 	}
 	list_add_tail(&msg->node, &csk->rx_msgs);
 	msg->listed = true;
-	csk->rx_bytes += msg->len;
+	/* once listed, the reader may free msg as soon as we unlock */
+	len = msg->len;
+	csk->rx_bytes += len;
 	csk->rx_count++;
-	csk->rx_seq += msg->len;
+	csk->rx_seq += len;
 	spin_unlock(&csk->rx_lock);
 
 	atomic64_inc(&d->stats.rx_msgs);
-	atomic64_add(msg->len, &d->stats.rx_bytes);
+	atomic64_add(len, &d->stats.rx_bytes);
 	com_wake(sk, EPOLLIN | EPOLLRDNORM);
 	sock_put(sk);
 	return;

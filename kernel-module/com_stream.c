@@ -462,7 +462,7 @@ static int com_stream_recvmsg(struct socket *sock, struct msghdr *m,
 	size_t copied = 0, n;
 	int target, err = 0;
 	long timeo;
-	u32 off;
+	u32 off, avail = 0;
 
 	if (flags & (MSG_OOB | MSG_ERRQUEUE))
 		return -EOPNOTSUPP;
@@ -480,12 +480,18 @@ static int com_stream_recvmsg(struct socket *sock, struct msghdr *m,
 	while (copied < len) {
 		spin_lock(&csk->rx_lock);
 		msg = __com_rx_at(csk, peek ? copied : 0, &off);
+		/*
+		 * the writer may append to msg: only bytes counted under the
+		 * lock are sure to be in the buffer
+		 */
+		if (msg)
+			avail = msg->len - off;
 		eof = csk->peer_done && csk->rx_seq == csk->fin_seq;
 		rst = eof && csk->peer_rst;
 		spin_unlock(&csk->rx_lock);
 
 		if (msg) {
-			n = min_t(size_t, msg->len - off, len - copied);
+			n = min_t(size_t, avail, len - copied);
 			if (copy_to_iter(com_msg_data(d, msg) + off, n,
 					 &m->msg_iter) != n) {
 				err = -EFAULT;
