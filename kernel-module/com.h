@@ -24,6 +24,11 @@
 #define COM_PORT_HASH		(1 << COM_PORT_HASH_BITS)
 #define COM_EPHEMERAL_LOW	32768
 #define COM_EPHEMERAL_HIGH	60999
+/*
+ * The largest window, 1 GB: a socket's unread bytes (rx_bytes, and what
+ * FIONREAD reports as an int) stay below 2^31 whatever the buffer's size.
+ */
+#define COM_CONN_BLOCKS_MAX	(1U << 17)
 
 /* module parameters (com_main.c), read-only after load */
 extern int com_family;

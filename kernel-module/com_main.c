@@ -809,9 +809,11 @@ static int __init com_check_params(void)
 		       com_msg_blocks);
 		return -EINVAL;
 	}
-	if (com_conn_blocks < com_msg_blocks || com_conn_blocks > com_blocks) {
+	if (com_conn_blocks < com_msg_blocks ||
+	    com_conn_blocks > min(com_blocks, COM_CONN_BLOCKS_MAX)) {
 		pr_err("conn_blocks=%u out of range %u..%u\n",
-		       com_conn_blocks, com_msg_blocks, com_blocks);
+		       com_conn_blocks, com_msg_blocks,
+		       min(com_blocks, COM_CONN_BLOCKS_MAX));
 		return -EINVAL;
 	}
 	return 0;

@@ -2334,6 +2334,8 @@ static int t_unload(void)
 	CHECK_ERR(load_module("blocks=3"), EINVAL);
 	CHECK_ERR(load_module("family=2"), EEXIST);	/* AF_INET */
 	CHECK_ERR(load_module("init_domain=300"), EINVAL);
+	/* a window over 1 GB: unread bytes would not fit an int */
+	CHECK_ERR(load_module("blocks=262144 conn_blocks=262144"), EINVAL);
 
 	/* back again, with the default parameters */
 	CHECK(load_module("") == 0);
