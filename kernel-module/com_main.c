@@ -870,4 +870,9 @@ module_exit(com_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("AF_COM: com-sockets, shared-memory sockets between domains");
+/*
+ * net-pf-22: socket(22, ...) loads the module on demand.  The alias is
+ * fixed when the module is built; with family=N, modprobe.d needs
+ * "alias net-pf-N comsock" and "options comsock family=N" for the same.
+ */
 MODULE_ALIAS_NETPROTO(PF_COM);
