@@ -73,10 +73,12 @@
  *	  cn->bind_lock		(port tables, socket list)
  *	  com_sk(x)->rx_lock	(rx list, accept queue, peer_done...)
  *	  d->recv_lock		(receive queue)
- *	    d->buf_lock		(bitmap and descriptor table)
+ *	    d->buf_lock		(bitmap, descriptor table, space_socks)
  * No two rx_locks are ever held together, nor two socket locks except a
  * listener's and one of its unaccepted children.  All locks are taken in
- * process context only (syscalls and the daemons).
+ * process context only (syscalls and the daemons).  com_msg_free() wakes
+ * the sockets on space_socks under buf_lock: only wait queue locks (and
+ * what a wakeup takes) nest inside it.
  *
  * References
  * ----------
