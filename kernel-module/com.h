@@ -24,6 +24,11 @@
 #define COM_PORT_HASH		(1 << COM_PORT_HASH_BITS)
 #define COM_EPHEMERAL_LOW	32768
 #define COM_EPHEMERAL_HIGH	60999
+/*
+ * The largest window, 1 GB: a socket's unread bytes (rx_bytes, and what
+ * FIONREAD reports as an int) stay below 2^31 whatever the buffer's size.
+ */
+#define COM_CONN_BLOCKS_MAX	(1U << 17)
 
 /* module parameters (com_main.c), read-only after load */
 extern int com_family;
@@ -109,6 +114,8 @@ struct com_domain {
 	unsigned int		msgs_used;	/* buf_lock */
 	unsigned int		free_seq;	/* frees so far: buf_lock */
 	wait_queue_head_t	space_wq;	/* senders waiting for room */
+	/* sockets whose own wait queue wants the next free: buf_lock */
+	struct list_head	space_socks;
 
 	/* the receive queue: a ring of descriptor indexes */
 	spinlock_t		recv_lock;
@@ -116,7 +123,7 @@ struct com_domain {
 	unsigned int		ring_head;	/* recv_lock */
 	unsigned int		ring_count;	/* recv_lock, read racily */
 	bool			dead;		/* recv_lock and buf_lock */
-	struct task_struct	*daemon;
+	struct task_struct	*daemon;	/* a task reference */
 	int			daemon_state;	/* enum com_daemon_state */
 
 	struct com_stats	stats;
@@ -151,7 +158,8 @@ int com_for_each_domain(int (*fn)(struct com_domain *d, void *arg),
 int com_msg_claim(struct com_domain *d, unsigned int want, unsigned int min,
 		  struct com_msg **msgp);
 void com_msg_free(struct com_domain *d, struct com_msg *msg);
-bool com_domain_has_room(struct com_domain *d, unsigned int blocks);
+bool com_domain_watch_room(struct com_domain *d, struct sock *sk);
+void com_domain_unwatch_room(struct com_domain *d, struct sock *sk);
 
 static inline void *com_msg_data(struct com_domain *d, struct com_msg *msg)
 {
@@ -189,6 +197,8 @@ struct com_sock {
 
 	/* stream: the other end, one reference; set by connect or accept */
 	struct sock		*peer;		/* sk */
+	/* on the peer's domain's space_socks: that domain's buf_lock */
+	struct list_head	space_node;
 	u64			tx_seq;		/* bytes sent: sk */
 	/* the last message sent, open for appending: peer's rx_lock */
 	struct com_msg		*tx_last;

@@ -25,6 +25,7 @@
 
 #include <linux/module.h>
 #include <linux/kthread.h>
+#include <linux/sched/task.h>
 #include <linux/vmalloc.h>
 #include <linux/slab.h>
 #include <linux/bitmap.h>
@@ -75,6 +76,10 @@ struct com_domain *com_domain_get(u32 id)
 
 static void com_domain_free(struct com_domain *d)
 {
+	/* a socket on the list holds its peer, and with it this domain */
+	WARN_ON_ONCE(!list_empty(&d->space_socks));
+	if (d->daemon)
+		put_task_struct(d->daemon);
 	vfree(d->buf);
 	bitmap_free(d->block_map);
 	bitmap_free(d->msg_map);
@@ -188,11 +193,14 @@ full:
 
 /*
  * com_msg_free - give the blocks and the descriptor back (the paper's
- * clearing of the bitmap bit), and wake senders waiting for room.
+ * clearing of the bitmap bit), and wake senders waiting for room: those
+ * asleep in a write on space_wq, and the sockets that asked for it
+ * (com_domain_watch_room()) on their own wait queues.
  */
 void com_msg_free(struct com_domain *d, struct com_msg *msg)
 {
 	unsigned int slot = msg - d->msgs;
+	struct com_sock *csk, *tmp;
 
 	spin_lock(&d->buf_lock);
 	bitmap_clear(d->block_map, msg->block, msg->nr_blocks);
@@ -200,6 +208,11 @@ void com_msg_free(struct com_domain *d, struct com_msg *msg)
 	__clear_bit(slot, d->msg_map);
 	d->msgs_used--;
 	WRITE_ONCE(d->free_seq, d->free_seq + 1);
+	/* a socket on the list is alive: close takes it off under buf_lock */
+	list_for_each_entry_safe(csk, tmp, &d->space_socks, space_node) {
+		list_del_init(&csk->space_node);
+		com_wake(&csk->sk, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+	}
 	spin_unlock(&d->buf_lock);
 
 	/* wq_has_sleeper() pairs with the smp_mb() in com_wait() */
@@ -207,11 +220,34 @@ void com_msg_free(struct com_domain *d, struct com_msg *msg)
 		wake_up_interruptible(&d->space_wq);
 }
 
-bool com_domain_has_room(struct com_domain *d, unsigned int blocks)
+/*
+ * com_domain_watch_room - does @d have room for a message of one block?
+ * If not, @sk, a stream socket whose peer lives in @d, is woken on its own
+ * wait queue (EPOLLOUT) at the next free.  poll, select and epoll wait on
+ * that queue only: epoll registers its wait queues once, at
+ * EPOLL_CTL_ADD, when the socket may not even be connected.  Checking and
+ * listing under buf_lock, which every free takes, loses no wakeup.
+ */
+bool com_domain_watch_room(struct com_domain *d, struct sock *sk)
 {
-	return READ_ONCE(d->dead) ||
-	       (READ_ONCE(d->msgs_used) < d->nr_msgs &&
-		READ_ONCE(d->blocks_used) + blocks <= d->nr_blocks);
+	struct com_sock *csk = com_sk(sk);
+	bool room;
+
+	spin_lock(&d->buf_lock);
+	room = d->dead ||
+	       (d->msgs_used < d->nr_msgs && d->blocks_used < d->nr_blocks);
+	if (!room && list_empty(&csk->space_node))
+		list_add_tail(&csk->space_node, &d->space_socks);
+	spin_unlock(&d->buf_lock);
+	return room;
+}
+
+/* Take @sk off @d's list; before @sk lets go of its peer in @d. */
+void com_domain_unwatch_room(struct com_domain *d, struct sock *sk)
+{
+	spin_lock(&d->buf_lock);
+	list_del_init(&com_sk(sk)->space_node);
+	spin_unlock(&d->buf_lock);
 }
 
 /* ---- the receive queue and its daemon ---------------------------------- */
@@ -335,6 +371,7 @@ static struct com_domain *com_domain_alloc(u32 id)
 	spin_lock_init(&d->buf_lock);
 	spin_lock_init(&d->recv_lock);
 	init_waitqueue_head(&d->space_wq);
+	INIT_LIST_HEAD(&d->space_socks);
 	d->daemon_state = COM_DAEMON_BUSY;
 	d->nr_blocks = com_blocks;
 	d->nr_msgs = com_queue_len;
@@ -378,8 +415,14 @@ static int com_domain_assign(struct com_net *cn, int id)
 	d->daemon = kthread_create(com_daemon, d, "com_rx/%d", id);
 	if (IS_ERR(d->daemon)) {
 		err = PTR_ERR(d->daemon);
+		d->daemon = NULL;
 		goto out_free;
 	}
+	/*
+	 * the task lives as long as the domain: a datagram sender holding
+	 * only the domain may wake the daemon while teardown stops it
+	 */
+	get_task_struct(d->daemon);
 
 	mutex_lock(&com_table_lock);
 	if (rcu_access_pointer(com_table[id])) {

@@ -52,6 +52,10 @@
  * domain's buffer.  A sender that finds the buffer full samples the
  * domain's free_seq before its claim and sleeps on space_wq until a free
  * has moved it, so a missing run of contiguous blocks cannot make it spin.
+ * poll, select and epoll wait on the socket's own wait queue only, so a
+ * stream socket that finds its peer's domain full (in poll, or in a
+ * write) also goes on that domain's space_socks list, and the next free
+ * there wakes it with EPOLLOUT.
  *
  * Small writes.  A stream write shorter than a block first appends to the
  * last message the socket sent (tx_last) if the reader has not finished
@@ -69,19 +73,26 @@
  *	  cn->bind_lock		(port tables, socket list)
  *	  com_sk(x)->rx_lock	(rx list, accept queue, peer_done...)
  *	  d->recv_lock		(receive queue)
- *	    d->buf_lock		(bitmap and descriptor table)
+ *	    d->buf_lock		(bitmap, descriptor table, space_socks)
  * No two rx_locks are ever held together, nor two socket locks except a
  * listener's and one of its unaccepted children.  All locks are taken in
- * process context only (syscalls and the daemons).
+ * process context only (syscalls and the daemons).  com_msg_free() wakes
+ * the sockets on space_socks under buf_lock: only wait queue locks (and
+ * what a wakeup takes) nest inside it.
  *
  * References
  * ----------
  * A socket holds its namespace (sk_alloc), the namespace holds its domain.
  * A connected stream socket holds its peer; a queued stream descriptor
- * holds its target socket until it is delivered or dropped.  So a stream
+ * holds its target socket until it is delivered or dropped.  A connection
+ * nobody accepted yet is held twice: by the accept queue and by its
+ * connector, which takes its reference before queueing it, since accept()
+ * or the listener's end may drop the queue's at once.  So a stream
  * sender never needs a domain reference.  A datagram sender looks the
- * domain up by id and holds a domain reference while it writes.  The
- * module is pinned by every socket (proto, proto_ops and family owner).
+ * domain up by id and holds a domain reference while it writes; the
+ * domain holds its daemon's task_struct, which such a sender may wake
+ * while the namespace's exit stops the daemon.  The module is pinned by
+ * every socket (proto, proto_ops and family owner).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -301,6 +312,7 @@ static void com_sk_destruct(struct sock *sk)
 	WARN_ON_ONCE(!list_empty(&csk->rx_msgs));
 	WARN_ON_ONCE(atomic_read(&csk->rx_blocks));
 	WARN_ON_ONCE(csk->peer);
+	WARN_ON_ONCE(!list_empty(&csk->space_node));
 
 	spin_lock(&cn->bind_lock);
 	list_del_init(&csk->all_node);
@@ -324,6 +336,7 @@ struct sock *com_sk_alloc(struct net *net, struct socket *sock,
 
 	csk = com_sk(sk);
 	INIT_HLIST_NODE(&csk->bind_node);
+	INIT_LIST_HEAD(&csk->space_node);
 	spin_lock_init(&csk->rx_lock);
 	INIT_LIST_HEAD(&csk->rx_msgs);
 	INIT_LIST_HEAD(&csk->accept_q);
@@ -362,19 +375,12 @@ void com_rx_purge(struct sock *sk)
 	}
 }
 
-/*
- * Tell the peer that @sk will send no more: end of file after the bytes
- * sent so far, or a reset.  Caller holds lock_sock(sk).
- */
-void com_stream_send_fin(struct sock *sk, bool rst)
+/* Record on the peer that @sk sends no more; see com_stream_send_fin(). */
+static void com_stream_mark_fin(struct sock *sk, bool rst)
 {
 	struct com_sock *csk = com_sk(sk);
-	struct sock *peer = csk->peer;
-	struct com_sock *pc;
+	struct com_sock *pc = com_sk(csk->peer);
 
-	if (!peer)
-		return;
-	pc = com_sk(peer);
 	spin_lock(&pc->rx_lock);
 	if (!pc->peer_done) {
 		pc->peer_done = true;
@@ -383,8 +389,24 @@ void com_stream_send_fin(struct sock *sk, bool rst)
 	if (rst)
 		pc->peer_rst = true;
 	spin_unlock(&pc->rx_lock);
+}
+
+static void com_stream_wake_fin(struct sock *peer, bool rst)
+{
 	com_wake(peer, EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLOUT |
 		 EPOLLWRNORM | (rst ? EPOLLERR | EPOLLHUP : 0));
+}
+
+/*
+ * Tell the peer that @sk will send no more: end of file after the bytes
+ * sent so far, or a reset.  Caller holds lock_sock(sk).
+ */
+void com_stream_send_fin(struct sock *sk, bool rst)
+{
+	if (!com_sk(sk)->peer)
+		return;
+	com_stream_mark_fin(sk, rst);
+	com_stream_wake_fin(com_sk(sk)->peer, rst);
 }
 
 static void __com_close(struct sock *sk, bool reset);
@@ -422,18 +444,29 @@ static void __com_close(struct sock *sk, bool reset)
 {
 	struct com_sock *csk = com_sk(sk);
 	struct sock *peer = csk->peer;
+	bool rst = false;
 
 	com_unhash(sk);
 	if (sk->sk_state == TCP_LISTEN)
 		com_listen_stop(sk);
 	if (peer) {
 		/* unread data makes it a reset, as in TCP */
-		com_stream_send_fin(sk, reset ||
-				    atomic_read(&csk->rx_blocks) > 0);
+		rst = reset || atomic_read(&csk->rx_blocks) > 0;
+		com_stream_mark_fin(sk, rst);
+	}
+	/*
+	 * rx_closed before the wakeup: a writer of the peer's waiting for
+	 * window wakes up only once, and must find it set then, or it
+	 * sleeps again with nobody left to wake it.  peer_rst is set
+	 * before rx_closed, so a writer that sees rx_closed sees the reset.
+	 */
+	com_rx_purge(sk);
+	if (peer) {
+		com_stream_wake_fin(peer, rst);
+		com_domain_unwatch_room(com_own_domain(sock_net(peer)), sk);
 		csk->peer = NULL;
 		sock_put(peer);
 	}
-	com_rx_purge(sk);
 	sk->sk_shutdown = SHUTDOWN_MASK;
 	sk->sk_state = TCP_CLOSE;
 }
@@ -488,6 +521,7 @@ void com_deliver(struct com_domain *d, struct com_msg *msg)
 {
 	struct sock *sk = msg->dst;
 	struct com_sock *csk;
+	u32 len;
 
 	if (msg->type == COM_MSG_DGRAM) {
 		sk = com_port_lookup(d->cn, SOCK_DGRAM, msg->dst_port);
@@ -510,13 +544,15 @@ void com_deliver(struct com_domain *d, struct com_msg *msg)
 	}
 	list_add_tail(&msg->node, &csk->rx_msgs);
 	msg->listed = true;
-	csk->rx_bytes += msg->len;
+	/* once listed, the reader may free msg as soon as we unlock */
+	len = msg->len;
+	csk->rx_bytes += len;
 	csk->rx_count++;
-	csk->rx_seq += msg->len;
+	csk->rx_seq += len;
 	spin_unlock(&csk->rx_lock);
 
 	atomic64_inc(&d->stats.rx_msgs);
-	atomic64_add(msg->len, &d->stats.rx_bytes);
+	atomic64_add(len, &d->stats.rx_bytes);
 	com_wake(sk, EPOLLIN | EPOLLRDNORM);
 	sock_put(sk);
 	return;
@@ -775,9 +811,11 @@ static int __init com_check_params(void)
 		       com_msg_blocks);
 		return -EINVAL;
 	}
-	if (com_conn_blocks < com_msg_blocks || com_conn_blocks > com_blocks) {
+	if (com_conn_blocks < com_msg_blocks ||
+	    com_conn_blocks > min(com_blocks, COM_CONN_BLOCKS_MAX)) {
 		pr_err("conn_blocks=%u out of range %u..%u\n",
-		       com_conn_blocks, com_msg_blocks, com_blocks);
+		       com_conn_blocks, com_msg_blocks,
+		       min(com_blocks, COM_CONN_BLOCKS_MAX));
 		return -EINVAL;
 	}
 	return 0;
@@ -834,4 +872,9 @@ module_exit(com_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("AF_COM: com-sockets, shared-memory sockets between domains");
+/*
+ * net-pf-22: socket(22, ...) loads the module on demand.  The alias is
+ * fixed when the module is built; with family=N, modprobe.d needs
+ * "alias net-pf-N comsock" and "options comsock family=N" for the same.
+ */
 MODULE_ALIAS_NETPROTO(PF_COM);

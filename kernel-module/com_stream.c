@@ -156,6 +156,12 @@ static int com_stream_connect(struct socket *sock, struct sockaddr *uaddr,
 	sock_hold(sk);
 	cc->peer = sk;
 	j.child->sk_state = TCP_ESTABLISHED;
+	/*
+	 * Our reference on the child, taken before the accept queue gets
+	 * the one it was born with: once queued, accept() and close(), or
+	 * the listener closing, may drop that one at any time.
+	 */
+	sock_hold(j.child);
 
 	sock->state = SS_CONNECTING;
 	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
@@ -164,16 +170,16 @@ static int com_stream_connect(struct socket *sock, struct sockaddr *uaddr,
 		sock->state = SS_UNCONNECTED;
 		if (err == -EAGAIN && timeo == 0 && !(flags & O_NONBLOCK))
 			err = -ETIMEDOUT;
-		/* the child was never seen by anyone */
+		/* the child was never seen by anyone: both references */
 		cc->peer = NULL;
 		sock_put(sk);
 		j.child->sk_state = TCP_CLOSE;
 		com_rx_purge(j.child);
 		sock_put(j.child);
+		sock_put(j.child);
 		goto out_listener;
 	}
 
-	sock_hold(j.child);
 	csk->peer = j.child;
 	csk->addr = own->addr;
 	csk->peer_addr = d->addr;
@@ -372,6 +378,14 @@ static int com_stream_sendmsg(struct socket *sock, struct msghdr *m,
 		err = com_msg_claim(d, DIV_ROUND_UP(chunk, COM_BLOCK_SIZE), 1,
 				    &msg);
 		if (err == -ENOSPC) {
+			/*
+			 * poll learns of room through our own wait queue;
+			 * room already back means a free came in between
+			 */
+			if (com_domain_watch_room(d, sk)) {
+				err = 0;
+				continue;
+			}
 			err = com_wait_room(sk, d, seq, &timeo);
 			continue;
 		}
@@ -405,6 +419,9 @@ static int com_stream_sendmsg(struct socket *sock, struct msghdr *m,
 		spin_unlock(&pc->rx_lock);
 		com_route(own, d, msg);
 	}
+	/* a reset after some bytes went is for the next call, as in TCP */
+	if (sent && err == -ECONNRESET)
+		csk->rst_seen = false;
 	release_sock(sk);
 
 	if (sent)
@@ -445,7 +462,7 @@ static int com_stream_recvmsg(struct socket *sock, struct msghdr *m,
 	size_t copied = 0, n;
 	int target, err = 0;
 	long timeo;
-	u32 off;
+	u32 off, avail = 0;
 
 	if (flags & (MSG_OOB | MSG_ERRQUEUE))
 		return -EOPNOTSUPP;
@@ -463,12 +480,18 @@ static int com_stream_recvmsg(struct socket *sock, struct msghdr *m,
 	while (copied < len) {
 		spin_lock(&csk->rx_lock);
 		msg = __com_rx_at(csk, peek ? copied : 0, &off);
+		/*
+		 * the writer may append to msg: only bytes counted under the
+		 * lock are sure to be in the buffer
+		 */
+		if (msg)
+			avail = msg->len - off;
 		eof = csk->peer_done && csk->rx_seq == csk->fin_seq;
 		rst = eof && csk->peer_rst;
 		spin_unlock(&csk->rx_lock);
 
 		if (msg) {
-			n = min_t(size_t, msg->len - off, len - copied);
+			n = min_t(size_t, avail, len - copied);
 			if (copy_to_iter(com_msg_data(d, msg) + off, n,
 					 &m->msg_iter) != n) {
 				err = -EFAULT;
@@ -496,8 +519,11 @@ static int com_stream_recvmsg(struct socket *sock, struct msghdr *m,
 		if (copied >= target)
 			break;
 		if (rst && !csk->rst_seen) {
-			csk->rst_seen = true;
-			err = -ECONNRESET;
+			/* reported by a call that returns no data */
+			if (!copied) {
+				csk->rst_seen = true;
+				err = -ECONNRESET;
+			}
 			break;
 		}
 		if (eof || (sk->sk_shutdown & RCV_SHUTDOWN))
@@ -543,14 +569,8 @@ static __poll_t com_stream_poll(struct file *file, struct socket *sock,
 	peer = READ_ONCE(csk->peer);
 	snd_done = (shutdown & SEND_SHUTDOWN) ||
 		   (peer && READ_ONCE(com_sk(peer)->rx_closed));
-	/*
-	 * room in the peer's domain matters too: wait there as well; the
-	 * domain lives as long as the peer, which we hold until release,
-	 * and epoll drops its entries before release
-	 */
+	/* the domain lives as long as the peer, which we hold until release */
 	pd = peer ? com_own_domain(sock_net(peer)) : NULL;
-	if (pd)
-		poll_wait(file, &pd->space_wq, wait);
 
 	if (readable)
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -560,10 +580,13 @@ static __poll_t com_stream_poll(struct file *file, struct socket *sock,
 		mask |= EPOLLERR;
 	if ((eof || (shutdown & RCV_SHUTDOWN)) && snd_done)
 		mask |= EPOLLHUP;
+	/*
+	 * writable: window at most half full (the reader wakes us there)
+	 * and room in the peer's domain (a free there wakes us, once asked)
+	 */
 	if (snd_done ||
-	    (peer && pd && com_domain_has_room(pd, 1) &&
-	     atomic_read(&com_sk(peer)->rx_blocks) <=
-	     (int)com_conn_blocks / 2))
+	    (peer && pd && atomic_read(&com_sk(peer)->rx_blocks) <=
+	     (int)com_conn_blocks / 2 && com_domain_watch_room(pd, sk)))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }

@@ -4,8 +4,8 @@
 # /init of the test guest: load the module, run the suite (or the
 # benchmark, or a host-provided script), check the kernel log, power off.
 # The kernel command line's comtest=check|bench|java arrives here as
-# $comtest, and comlimit (java only: seconds the script may run) as
-# $comlimit.
+# $comtest, comlimit (java only: seconds the script may run) as
+# $comlimit, and combench (bench only: KB at every size) as $combench.
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
@@ -93,7 +93,8 @@ if insmod /comsock.ko; then
 	echo "ok - module: insmod comsock.ko"
 	case "$comtest" in
 	bench)
-		/com_bench || echo "not ok - bench: failed"
+		/com_bench ${combench:+--fixed "$combench"} ||
+			echo "not ok - bench: failed"
 		;;
 	java)
 		e2e

@@ -16,6 +16,8 @@
 #
 # COMSOCK_GUEST_TIMEOUT: seconds the guest may run (default 540, java 1200).
 # COMSOCK_GUEST_SMP: virtual CPUs of the guest (default 2).
+# COMSOCK_BENCH_FIXED_KB: bench moves this many KB at every message size
+# (default: 32 MB from 1 KB up, less below; see test/com_bench.c).
 set -eu
 
 mode=${1:-check}
@@ -28,6 +30,16 @@ check | bench)
 	limit=${COMSOCK_GUEST_TIMEOUT:-540}
 	mem=1G
 	tcg=multi
+	extra=""
+	if [ "$mode" = bench ] && [ -n "${COMSOCK_BENCH_FIXED_KB:-}" ]; then
+		case "$COMSOCK_BENCH_FIXED_KB" in
+		*[!0-9]* | 0*)
+			echo "kernel-module: COMSOCK_BENCH_FIXED_KB must be a whole number of KB" >&2
+			exit 2
+			;;
+		esac
+		extra="combench=$COMSOCK_BENCH_FIXED_KB"
+	fi
 	;;
 java)
 	limit=${COMSOCK_GUEST_TIMEOUT:-1200}
@@ -117,8 +129,8 @@ cp "$here/comsock.ko" $progs "$root/"
 cp "$here/scripts/guest-init.sh" "$root/init"
 chmod 755 "$root/init"
 
-extra=""
 if [ "$mode" = java ]; then
+	extra=""
 	# the virtio and 9p modules of the unpacked image, in load order
 	mkdir -p "$root/lib/e2e"
 	mdir=$build/image/lib/modules/$kver

@@ -3,7 +3,12 @@
  * The paper's Fig. 4, in the guest: the time to move a fixed amount of data
  * at message sizes from 1 B to 512 KB over AF_COM (between two domains and
  * inside one), AF_UNIX, TCP over loopback, and plain memcpy; then the
- * connection set-up latency.  Medians of repeated runs, and the ratios.
+ * connection set-up latency.  Medians of repeated runs with their spread,
+ * and the ratios.
+ *
+ *   com_bench			32 MB at 1 KB and above; below 1 KB the
+ *				amount shrinks with the size (see amount_for)
+ *   com_bench --fixed KB	KB kilobytes at every size
  *
  * The guest has no network device; TCP runs over its loopback only.
  */
@@ -20,6 +25,7 @@
 #define RUNS		5
 #define LAT_ITERS	200
 #define MAX_AMOUNT	(32UL << 20)
+#define SCALE_BELOW	1024	/* sizes below this move size x 32768 */
 
 enum transport { T_COMX, T_COM, T_UNIX, T_TCP, T_MEMCPY, T_NR };
 
@@ -36,14 +42,19 @@ static const size_t sizes[] = {
 #define PORT_DATA	5000
 #define PORT_LAT	5001
 
-/* bytes moved at @size: a fixed amount, less for tiny messages so that
- * the emulated guest finishes in minutes
+static size_t fixed_amount;	/* --fixed: this many bytes at every size */
+
+/*
+ * Bytes moved at @size: MAX_AMOUNT at SCALE_BELOW and above; smaller sizes
+ * move size x 32768 bytes (32 KB at 1 B, 512 KB at 16 B, 8 MB at 256 B),
+ * which keeps the run near a minute under emulation: 32 MB in one-byte
+ * writes would take half an hour per run over TCP there.
  */
 static size_t amount_for(size_t size)
 {
-	size_t a = size * 32768;
-
-	return a < MAX_AMOUNT ? a : MAX_AMOUNT;
+	if (fixed_amount)
+		return fixed_amount;
+	return size < SCALE_BELOW ? size * 32768 : MAX_AMOUNT;
 }
 
 static void loopback_up(void)
@@ -272,6 +283,23 @@ static double median(double *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* seconds with about four significant digits */
+static void fmt_sec(char *buf, size_t len, double v)
+{
+	snprintf(buf, len, v >= 1000 ? "%.0f" : v >= 100 ? "%.1f" : "%.2f", v);
+}
+
+/* "median [min-max]" of @n runs */
+static void fmt_cell(char *buf, size_t len, double *v, int n, double scale)
+{
+	char med[16], lo[16], hi[16];
+
+	fmt_sec(med, sizeof(med), median(v, n) * scale);	/* sorts v */
+	fmt_sec(lo, sizeof(lo), v[0] * scale);
+	fmt_sec(hi, sizeof(hi), v[n - 1] * scale);
+	snprintf(buf, len, "%s [%s-%s]", med, lo, hi);
+}
+
 static void fmt_size(char *buf, size_t len, size_t n)
 {
 	if (n >= (1 << 20))
@@ -282,7 +310,7 @@ static void fmt_size(char *buf, size_t len, size_t n)
 		snprintf(buf, len, "%zu B", n);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static double tv[T_NR][NSIZES][RUNS];
 	double med[T_NR][NSIZES], lat[T_NR][LAT_ITERS], latm[T_NR];
@@ -292,6 +320,12 @@ int main(void)
 	size_t s;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "--fixed") && atoi(argv[2]) > 0) {
+		fixed_amount = (size_t)atoi(argv[2]) << 10;
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: com_bench [--fixed KB]\n");
+		return 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	com_load_family();
 	loopback_up();
@@ -317,8 +351,23 @@ int main(void)
 	printf("# AF_COM benchmark: Fig. 4 of the paper, in a qemu guest\n");
 	printf("# Software emulation (TCG) is 20-60x slower than hardware and noisy:\n");
 	printf("# absolute times mean nothing here, compare the ratios only.\n");
-	printf("# Each cell: median of %d runs; the transports take turns in every run.\n",
+	printf("# Each cell: median of %d runs [fastest-slowest]; the transports take\n",
 	       RUNS);
+	printf("# turns in every run.\n");
+	if (fixed_amount) {
+		char am[32];
+
+		fmt_size(am, sizeof(am), fixed_amount);
+		printf("# Amount moved: %s at every size.\n", am);
+	} else {
+		char below[32];
+
+		fmt_size(below, sizeof(below), SCALE_BELOW);
+		printf("# Amount moved: %lu MB at %s and above. Below that it shrinks with the\n",
+		       MAX_AMOUNT >> 20, below);
+		printf("# size (size x 32768: 32 KB at 1 B, 512 KB at 16 B, 8 MB at 256 B) to keep the\n");
+		printf("# run near a minute; com_bench --fixed KB moves one amount at every size.\n");
+	}
 	printf("# com-xdom: AF_COM between two domains (namespaces), through the receive\n");
 	printf("# daemon; com-local: inside one domain; tcp-lo: TCP over the guest's loopback.\n\n");
 
@@ -330,21 +379,23 @@ int main(void)
 		for (t = T_COMX; t < T_NR; t++)
 			med[t][s] = median(tv[t][s], RUNS);
 
-	printf("Time to send 1 GB (extrapolated from the amount moved), seconds\n");
+	printf("Time to send 1 GB (scaled from the amount moved), seconds: median [fastest-slowest]\n");
 	printf("%-7s %-7s", "size", "amount");
 	for (t = T_COMX; t < T_NR; t++)
-		printf(" %10s", t_name[t]);
-	printf(" %11s %10s\n", "unix/com-x", "tcp/com-x");
+		printf(" %-21s", t_name[t]);
+	printf(" %10s %9s\n", "unix/com-x", "tcp/com-x");
 	for (s = 0; s < NSIZES; s++) {
-		char sz[32], am[32];
+		char sz[32], am[32], cell[64];
 		double scale = (double)(1UL << 30) / amount_for(sizes[s]);
 
 		fmt_size(sz, sizeof(sz), sizes[s]);
 		fmt_size(am, sizeof(am), amount_for(sizes[s]));
 		printf("%-7s %-7s", sz, am);
-		for (t = T_COMX; t < T_NR; t++)
-			printf(" %10.2f", med[t][s] * scale);
-		printf(" %11.2f %10.2f\n", med[T_UNIX][s] / med[T_COMX][s],
+		for (t = T_COMX; t < T_NR; t++) {
+			fmt_cell(cell, sizeof(cell), tv[t][s], RUNS, scale);
+			printf(" %-21s", cell);
+		}
+		printf(" %10.2f %9.2f\n", med[T_UNIX][s] / med[T_COMX][s],
 		       med[T_TCP][s] / med[T_COMX][s]);
 	}
 
@@ -353,11 +404,12 @@ int main(void)
 			lat[t][i] = latency_once(t);
 	for (t = T_COMX; t <= T_TCP; t++)
 		latm[t] = median(lat[t], LAT_ITERS);
-	printf("\nConnection set-up: connect + accept + a 1-byte reply, median of %d, us\n",
+	printf("\nConnection set-up: connect + accept + a 1-byte reply, median of %d [fastest-slowest], us\n",
 	       LAT_ITERS);
 	for (t = T_COMX; t <= T_TCP; t++)
-		printf("  %-10s %8.1f   (%.2fx com-xdom)\n", t_name[t],
-		       latm[t] * 1e6, latm[t] / latm[T_COMX]);
+		printf("  %-10s %8.1f   (%.2fx com-xdom)   [%.1f-%.1f]\n",
+		       t_name[t], latm[t] * 1e6, latm[t] / latm[T_COMX],
+		       lat[t][0] * 1e6, lat[t][LAT_ITERS - 1] * 1e6);
 	printf("  paper (hardware, us): com-socket 50, UNIX IPC 21, loopback 71, XWAY 210\n");
 
 	for (i = 0; i < ns; i++)

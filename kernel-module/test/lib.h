@@ -28,16 +28,24 @@ _Static_assert(sizeof(struct sockaddr_com) == sizeof(struct sockaddr),
 
 static int com_af = AF_COM;
 
+/* the number file @path begins with, or @dflt */
+static inline long read_number(const char *path, long dflt)
+{
+	FILE *f = fopen(path, "r");
+	long n;
+
+	if (!f)
+		return dflt;
+	if (fscanf(f, "%ld", &n) != 1)
+		n = dflt;
+	fclose(f);
+	return n;
+}
+
 /* the family number in use, from the module parameter */
 static inline void com_load_family(void)
 {
-	FILE *f = fopen("/sys/module/comsock/parameters/family", "r");
-
-	if (f) {
-		if (fscanf(f, "%d", &com_af) != 1)
-			com_af = AF_COM;
-		fclose(f);
-	}
+	com_af = read_number("/sys/module/comsock/parameters/family", AF_COM);
 }
 
 static inline struct sockaddr_com com_sa(uint32_t host_addr, uint16_t port)
@@ -54,15 +62,7 @@ static inline struct sockaddr_com com_sa(uint32_t host_addr, uint16_t port)
 /* this namespace's domain id, -1 for none */
 static inline int com_domain_id(void)
 {
-	FILE *f = fopen("/proc/sys/net/com/domain_id", "r");
-	int id = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &id) != 1)
-			id = -1;
-		fclose(f);
-	}
-	return id;
+	return read_number("/proc/sys/net/com/domain_id", -1);
 }
 
 /* set this namespace's domain id; returns 0 or -errno */
