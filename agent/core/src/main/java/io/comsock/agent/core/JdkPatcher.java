@@ -3,11 +3,6 @@ package io.comsock.agent.core;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
-import net.bytebuddy.jar.asm.ClassReader;
-import net.bytebuddy.jar.asm.ClassVisitor;
-import net.bytebuddy.jar.asm.ClassWriter;
-import net.bytebuddy.jar.asm.MethodVisitor;
-import net.bytebuddy.jar.asm.Opcodes;
 
 /**
  * Patches three JDK methods, each to call the hook class (see {@link SocketHook}):
@@ -117,56 +112,7 @@ final class JdkPatcher {
             patched[0] = true;
             return direct;
         }
-        return rewriteWithAsm(bytes, target, patched);
-    }
-
-    /** The general path, for a JDK whose method is not of a shape {@link ClassFiles} handles. */
-    static byte[] rewriteWithAsm(byte[] bytes, Target target, boolean[] patched) {
-        ClassFiles.Site site = target.site;
-        ClassReader r = new ClassReader(bytes);
-        ClassWriter w = new ClassWriter(r, 0);
-        r.accept(new ClassVisitor(Opcodes.ASM9, w) {
-            @Override
-            public MethodVisitor visitMethod(int access, String name, String d, String signature, String[] ex) {
-                MethodVisitor mv = super.visitMethod(access, name, d, signature, ex);
-                if (!name.equals(target.method) || !d.equals(target.desc)
-                        || ((access & Opcodes.ACC_STATIC) != 0) != site.isStatic) {
-                    return mv;
-                }
-                patched[0] = true;
-                return new MethodVisitor(Opcodes.ASM9, mv) {
-                    private void call() {
-                        for (byte load : site.loads) {
-                            boolean ref = load >= ClassFiles.ALOAD_0;
-                            super.visitVarInsn(ref ? Opcodes.ALOAD : Opcodes.ILOAD,
-                                    load - (ref ? ClassFiles.ALOAD_0 : ClassFiles.ILOAD_0));
-                        }
-                        super.visitMethodInsn(Opcodes.INVOKESTATIC, SocketHook.NAME, site.hookMethod, site.hookDesc, false);
-                    }
-
-                    @Override
-                    public void visitCode() {
-                        super.visitCode();
-                        if (site.atEntry) {
-                            call();
-                        }
-                    }
-
-                    @Override
-                    public void visitInsn(int opcode) {
-                        if (opcode == Opcodes.ARETURN && !site.atEntry) {
-                            call();
-                        }
-                        super.visitInsn(opcode);
-                    }
-
-                    @Override
-                    public void visitMaxs(int maxStack, int maxLocals) {
-                        super.visitMaxs(Math.max(maxStack, site.loads.length + 1), maxLocals);
-                    }
-                };
-            }
-        }, 0);
-        return w.toByteArray();
+        Log.debug(target + ": patched with ASM, a shape the direct patch does not handle");
+        return AsmPatch.rewrite(bytes, target, patched);
     }
 }

@@ -3,9 +3,6 @@ package io.comsock.agent.core;
 import java.lang.invoke.MethodHandles;
 import java.net.SocketImpl;
 import java.util.function.BiFunction;
-import net.bytebuddy.jar.asm.ClassWriter;
-import net.bytebuddy.jar.asm.MethodVisitor;
-import net.bytebuddy.jar.asm.Opcodes;
 
 /**
  * The one piece of the agent that the JDK's own code calls: a tiny class
@@ -58,48 +55,5 @@ final class SocketHook {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
-    }
-
-    /** The same class built with ASM: the reference that a test compares {@link ClassFiles#hookClass} with. */
-    static byte[] bytes() {
-        ClassWriter cw = new ClassWriter(0);
-        cw.visit(Opcodes.V11, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, NAME, null,
-                "java/lang/Object", null);
-        for (String field : new String[] {"wrapper", "guard"}) {
-            cw.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, field,
-                    "Ljava/util/function/BiFunction;", null, null).visitEnd();
-        }
-        // wrap: (SocketImpl) wrapper.apply(impl, Boolean.valueOf(server)); checkConnect: guard.apply(address, Integer.valueOf(port))
-        String[][] methods = {{"wrap", WRAP_DESC, "wrapper", "java/lang/Boolean", "(Z)Ljava/lang/Boolean;"},
-            {"checkConnect", CHECK_DESC, "guard", "java/lang/Integer", "(I)Ljava/lang/Integer;"},
-            {"checkSend", SEND_DESC, "guard", "java/lang/Integer", "(I)Ljava/lang/Integer;"}};
-        for (String[] m : methods) {
-            MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, m[0], m[1], null, null);
-            mv.visitCode();
-            mv.visitFieldInsn(Opcodes.GETSTATIC, NAME, m[2], "Ljava/util/function/BiFunction;");
-            mv.visitVarInsn(Opcodes.ALOAD, 0);
-            if (m[0].equals("checkSend")) {
-                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/net/InetSocketAddress", "getAddress",
-                        "()Ljava/net/InetAddress;", false);
-                mv.visitVarInsn(Opcodes.ALOAD, 0);
-                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/net/InetSocketAddress", "getPort", "()I", false);
-            } else {
-                mv.visitVarInsn(Opcodes.ILOAD, 1);
-            }
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, m[3], "valueOf", m[4], false);
-            mv.visitMethodInsn(Opcodes.INVOKEINTERFACE, "java/util/function/BiFunction", "apply",
-                    "(Ljava/lang/Object;Ljava/lang/Object;)Ljava/lang/Object;", true);
-            if (m[0].equals("wrap")) {
-                mv.visitTypeInsn(Opcodes.CHECKCAST, "java/net/SocketImpl");
-                mv.visitInsn(Opcodes.ARETURN);
-            } else {
-                mv.visitInsn(Opcodes.POP);
-                mv.visitInsn(Opcodes.RETURN);
-            }
-            mv.visitMaxs(3, 2);
-            mv.visitEnd();
-        }
-        cw.visitEnd();
-        return cw.toByteArray();
     }
 }

@@ -23,7 +23,7 @@ class SocketHookTest {
         assertNotNull(direct, "this JDK's method has a shape the direct patch handles");
         assertHookBeforeEveryReturn(direct);
         boolean[] patched = new boolean[1];
-        assertHookBeforeEveryReturn(JdkPatcher.rewriteWithAsm(original, JdkPatcher.SOCKET_IMPL, patched));
+        assertHookBeforeEveryReturn(AsmPatch.rewrite(original, JdkPatcher.SOCKET_IMPL, patched));
         assertTrue(patched[0], "createPlatformSocketImpl(boolean) found in Java " + System.getProperty("java.version"));
     }
 
@@ -77,7 +77,7 @@ class SocketHookTest {
         assertNotNull(direct, "this JDK's " + target + " has a shape the direct patch handles");
         assertEquals(java.util.List.of(first), firstInstructions(direct, target, first.length));
         boolean[] patched = new boolean[1];
-        assertEquals(java.util.List.of(first), firstInstructions(JdkPatcher.rewriteWithAsm(original, target, patched),
+        assertEquals(java.util.List.of(first), firstInstructions(AsmPatch.rewrite(original, target, patched),
                 target, first.length));
         assertTrue(patched[0]);
     }
@@ -117,7 +117,7 @@ class SocketHookTest {
     @Test
     void otherShapesAreLeftToAsm() {
         // a method with a branch: the direct patch declines, it never guesses
-        byte[] b = SocketHook.bytes();
+        byte[] b = hookClassWithAsm();
         assertNull(ClassFiles.patch(b, "wrap", "(Z)Ljava/net/SocketImpl;", ClassFiles.Site.WRAP_RETURNS), "absent method");
         assertNull(ClassFiles.patch(new byte[] {1, 2, 3}, "x", "()V", ClassFiles.Site.WRAP_RETURNS), "not a class file");
     }
@@ -145,5 +145,48 @@ class SocketHookTest {
         }, 0);
         assertEquals(3, found[0]);
         assertEquals(SocketImpl.class.getPackageName().replace('.', '/'), r.getClassName().substring(0, r.getClassName().lastIndexOf('/')));
+    }
+
+    /** The hook class built with ASM. */
+    static byte[] hookClassWithAsm() {
+        net.bytebuddy.jar.asm.ClassWriter cw = new net.bytebuddy.jar.asm.ClassWriter(0);
+        cw.visit(Opcodes.V11, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, SocketHook.NAME, null,
+                "java/lang/Object", null);
+        for (String field : new String[] {"wrapper", "guard"}) {
+            cw.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, field,
+                    "Ljava/util/function/BiFunction;", null, null).visitEnd();
+        }
+        // wrap: (SocketImpl) wrapper.apply(impl, Boolean.valueOf(server)); checkConnect: guard.apply(address, Integer.valueOf(port))
+        String[][] methods = {{"wrap", SocketHook.WRAP_DESC, "wrapper", "java/lang/Boolean", "(Z)Ljava/lang/Boolean;"},
+            {"checkConnect", SocketHook.CHECK_DESC, "guard", "java/lang/Integer", "(I)Ljava/lang/Integer;"},
+            {"checkSend", SocketHook.SEND_DESC, "guard", "java/lang/Integer", "(I)Ljava/lang/Integer;"}};
+        for (String[] m : methods) {
+            MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, m[0], m[1], null, null);
+            mv.visitCode();
+            mv.visitFieldInsn(Opcodes.GETSTATIC, SocketHook.NAME, m[2], "Ljava/util/function/BiFunction;");
+            mv.visitVarInsn(Opcodes.ALOAD, 0);
+            if (m[0].equals("checkSend")) {
+                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/net/InetSocketAddress", "getAddress",
+                        "()Ljava/net/InetAddress;", false);
+                mv.visitVarInsn(Opcodes.ALOAD, 0);
+                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/net/InetSocketAddress", "getPort", "()I", false);
+            } else {
+                mv.visitVarInsn(Opcodes.ILOAD, 1);
+            }
+            mv.visitMethodInsn(Opcodes.INVOKESTATIC, m[3], "valueOf", m[4], false);
+            mv.visitMethodInsn(Opcodes.INVOKEINTERFACE, "java/util/function/BiFunction", "apply",
+                    "(Ljava/lang/Object;Ljava/lang/Object;)Ljava/lang/Object;", true);
+            if (m[0].equals("wrap")) {
+                mv.visitTypeInsn(Opcodes.CHECKCAST, "java/net/SocketImpl");
+                mv.visitInsn(Opcodes.ARETURN);
+            } else {
+                mv.visitInsn(Opcodes.POP);
+                mv.visitInsn(Opcodes.RETURN);
+            }
+            mv.visitMaxs(3, 2);
+            mv.visitEnd();
+        }
+        cw.visitEnd();
+        return cw.toByteArray();
     }
 }
