@@ -227,14 +227,13 @@ final class ClassFiles {
         }
         in.getInt(); // versions
         int cpCount = in.getShort() & 0xFFFF;
-        String[] utf = new String[cpCount];
+        int[] utf = new int[cpCount];
         for (int i = 1; i < cpCount; i++) {
             int tag = in.get() & 0xFF;
             switch (tag) {
                 case CONSTANT_UTF8: {
-                    int len = in.getShort() & 0xFFFF;
-                    utf[i] = new String(b, in.position(), len, StandardCharsets.UTF_8);
-                    in.position(in.position() + len);
+                    utf[i] = in.position();
+                    in.position(in.position() + 2 + (in.getShort() & 0xFFFF));
                     break;
                 }
                 case 3: case 4: case 9: case CONSTANT_METHODREF: case 11: case CONSTANT_NAME_AND_TYPE: case 17: case 18:
@@ -263,16 +262,17 @@ final class ClassFiles {
         for (int m = 0; m < methods; m++) {
             int methodStart = in.position();
             int access = in.getShort() & 0xFFFF;
-            String mName = utf[in.getShort() & 0xFFFF];
-            String mDesc = utf[in.getShort() & 0xFFFF];
+            int nameIndex = in.getShort() & 0xFFFF;
+            int descIndex = in.getShort() & 0xFFFF;
+            boolean target = ((access & ACC_STATIC) != 0) == site.isStatic && isUtf(b, utf, nameIndex, name)
+                    && isUtf(b, utf, descIndex, desc);
             int attrs = in.getShort() & 0xFFFF;
-            boolean target = name.equals(mName) && desc.equals(mDesc) && ((access & ACC_STATIC) != 0) == site.isStatic;
             for (int a = 0; a < attrs; a++) {
                 int attrStart = in.position();
-                String aName = utf[in.getShort() & 0xFFFF];
+                int aName = in.getShort() & 0xFFFF;
                 int len = in.getInt();
                 int body = in.position();
-                if (target && "Code".equals(aName)) {
+                if (target && isUtf(b, utf, aName, "Code")) {
                     byte[] code = patchedCode(b, body, len, utf, cpCount, site);
                     if (code == null) {
                         return null;
@@ -289,6 +289,33 @@ final class ClassFiles {
             }
         }
         return null;
+    }
+
+    /**
+     * The UTF-8 constant {@code i} of a class file whose UTF-8 constants start (their lengths) at
+     * {@code utf[i]} (0 for other constants), or null. Constants are read only when asked for:
+     * most are never needed, and decoding them all costs more than the rest of the patch in a JVM
+     * that has just started.
+     */
+    private static String utf(byte[] b, int[] utf, int i) {
+        return i < utf.length && utf[i] != 0 ? new String(b, utf[i] + 2, utfLength(b, utf, i), StandardCharsets.UTF_8) : null;
+    }
+
+    /** Whether the UTF-8 constant {@code i} is the ASCII text {@code s}, compared byte by byte. */
+    private static boolean isUtf(byte[] b, int[] utf, int i, String s) {
+        if (i >= utf.length || utf[i] == 0 || utfLength(b, utf, i) != s.length()) {
+            return false;
+        }
+        for (int k = 0; k < s.length(); k++) {
+            if (b[utf[i] + 2 + k] != s.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int utfLength(byte[] b, int[] utf, int i) {
+        return (b[utf[i]] & 0xFF) << 8 | (b[utf[i] + 1] & 0xFF);
     }
 
     private static void skipMembers(ByteBuffer in) {
@@ -311,7 +338,7 @@ final class ClassFiles {
      * an {@code areturn} lands on the inserted call, so every return is hooked; a branch to the
      * first instruction lands after a call inserted at the entry, which runs once.
      */
-    private static byte[] patchedCode(byte[] b, int body, int len, String[] utf, int cpCount, Site site) {
+    private static byte[] patchedCode(byte[] b, int body, int len, int[] utf, int cpCount, Site site) {
         ByteBuffer c = ByteBuffer.wrap(b, body, len);
         int maxStack = c.getShort() & 0xFFFF;
         int maxLocals = c.getShort() & 0xFFFF;
@@ -385,7 +412,7 @@ final class ClassFiles {
             for (int a = 0; a < attrCount; a++) {
                 int nameIndex = c.getShort() & 0xFFFF;
                 int aLen = c.getInt();
-                String aName = utf[nameIndex];
+                String aName = utf(b, utf, nameIndex);
                 if ("LineNumberTable".equals(aName)) {
                     attrs.writeShort(nameIndex);
                     attrs.writeInt(aLen);

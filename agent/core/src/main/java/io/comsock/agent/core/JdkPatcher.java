@@ -56,7 +56,7 @@ final class JdkPatcher {
     static final Target NET_CONNECT = new Target("sun/nio/ch/Net", "connect", CONNECT_DESC, ClassFiles.Site.CHECK_CONNECT);
     static final Target DATAGRAM_SEND = new Target("sun/nio/ch/DatagramChannelImpl", "send", SEND_DESC,
             ClassFiles.Site.CHECK_SEND);
-    private static final Target[] TARGETS = {SOCKET_IMPL, NET_CONNECT, DATAGRAM_SEND};
+    static final Target[] TARGETS = {SOCKET_IMPL, NET_CONNECT, DATAGRAM_SEND};
 
     private JdkPatcher() {
     }

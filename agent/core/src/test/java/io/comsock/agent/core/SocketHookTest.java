@@ -4,150 +4,279 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.InputStream;
 import java.net.SocketImpl;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import net.bytebuddy.jar.asm.ClassReader;
 import net.bytebuddy.jar.asm.ClassVisitor;
+import net.bytebuddy.jar.asm.Handle;
+import net.bytebuddy.jar.asm.Label;
 import net.bytebuddy.jar.asm.MethodVisitor;
 import net.bytebuddy.jar.asm.Opcodes;
 import org.junit.jupiter.api.Test;
 
-/** The class-file work of the agent, on this JDK's real SocketImpl. */
+/** The class-file work of the agent, on this JDK's real classes. */
 class SocketHookTest {
-    @Test
-    void everyReturnOfCreatePlatformSocketImplGoesThroughTheHook() throws Exception {
-        byte[] original;
-        try (InputStream in = Object.class.getResourceAsStream("/java/net/SocketImpl.class")) {
-            original = in.readAllBytes();
+    private static byte[] original(JdkPatcher.Target target) throws Exception {
+        try (InputStream in = Object.class.getResourceAsStream("/" + target.owner + ".class")) {
+            return in.readAllBytes();
         }
-        byte[] direct = ClassFiles.patch(original, "createPlatformSocketImpl", "(Z)Ljava/net/SocketImpl;",
-                ClassFiles.Site.WRAP_RETURNS);
-        assertNotNull(direct, "this JDK's method has a shape the direct patch handles");
-        assertHookBeforeEveryReturn(direct);
-        boolean[] patched = new boolean[1];
-        assertHookBeforeEveryReturn(AsmPatch.rewrite(original, JdkPatcher.SOCKET_IMPL, patched));
-        assertTrue(patched[0], "createPlatformSocketImpl(boolean) found in Java " + System.getProperty("java.version"));
     }
 
-    private static void assertHookBeforeEveryReturn(byte[] out) {
-        int[] returns = new int[1];
-        int[] hooks = new int[1];
-        new ClassReader(out).accept(new ClassVisitor(Opcodes.ASM9) {
-            @Override
-            public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
-                if (!name.equals("createPlatformSocketImpl")) {
-                    return null;
-                }
-                return new MethodVisitor(Opcodes.ASM9) {
-                    @Override
-                    public void visitInsn(int opcode) {
-                        if (opcode == Opcodes.ARETURN) {
-                            returns[0]++;
-                        }
-                    }
+    /**
+     * The class without its stack maps, as Java 17 hands out its own classes to a transformer (it
+     * keeps stack maps only for classes it verifies).
+     */
+    private static byte[] withoutStackMaps(byte[] classFile) {
+        net.bytebuddy.jar.asm.ClassWriter w = new net.bytebuddy.jar.asm.ClassWriter(0);
+        new ClassReader(classFile).accept(w, ClassReader.SKIP_FRAMES);
+        return w.toByteArray();
+    }
 
-                    @Override
-                    public void visitMethodInsn(int op, String owner, String n, String d, boolean itf) {
-                        if (owner.equals(SocketHook.NAME) && n.equals("wrap")) {
-                            hooks[0]++;
-                        }
-                    }
-                };
+    /** Both the direct patch and ASM; the direct one is expected to handle every target of this JDK. */
+    private static byte[][] bothPatches(JdkPatcher.Target target) throws Exception {
+        return bothPatches(target, original(target));
+    }
+
+    private static byte[][] bothPatches(JdkPatcher.Target target, byte[] original) {
+        byte[] direct = ClassFiles.patch(original, target.method, target.desc, target.site);
+        assertNotNull(direct, "this JDK's " + target + " has a shape the direct patch handles");
+        boolean[] patched = new boolean[1];
+        byte[] asm = AsmPatch.rewrite(original, target, patched);
+        assertTrue(patched[0], target + " found in Java " + System.getProperty("java.version"));
+        return new byte[][] {direct, asm};
+    }
+
+    @Test
+    void theDirectPatchWritesWhatAsmWritesForEveryTarget() throws Exception {
+        for (JdkPatcher.Target target : JdkPatcher.TARGETS) {
+            for (byte[] original : new byte[][] {original(target), withoutStackMaps(original(target))}) {
+                byte[][] both = bothPatches(target, original);
+                List<String> direct = listing(both[0], target);
+                assertEquals(listing(both[1], target), direct, target.toString());
+                assertNotEquals(listing(original, target), direct, target.toString());
             }
-        }, 0);
-        assertTrue(returns[0] >= 1);
-        assertEquals(returns[0], hooks[0], "one hook call per return");
+        }
+    }
+
+    @Test
+    void everyReturnOfCreatePlatformSocketImplGoesThroughTheHook() throws Exception {
+        JdkPatcher.Target target = JdkPatcher.SOCKET_IMPL;
+        for (byte[] patched : bothPatches(target)) {
+            List<String> code = listing(patched, target);
+            int returns = 0;
+            for (int i = 0; i < code.size(); i++) {
+                if (code.get(i).equals("insn " + Opcodes.ARETURN)) {
+                    returns++;
+                    assertEquals("call " + target.site.hookMethod, code.get(i - 1), target + ": " + code);
+                }
+            }
+            assertTrue(returns >= 1);
+            assertEquals(returns, code.stream().filter(l -> l.startsWith("call ")).count(), "one hook call per return");
+        }
     }
 
     @Test
     void everyConnectIsCheckedFirst() throws Exception {
-        assertCheckedAtEntry(JdkPatcher.NET_CONNECT, Opcodes.ALOAD + ":2", Opcodes.ILOAD + ":3", "checkConnect");
+        assertAtEntry(JdkPatcher.NET_CONNECT, "var " + Opcodes.ALOAD + " 2", "var " + Opcodes.ILOAD + " 3", "call checkConnect");
     }
 
     @Test
     void everyDatagramToAnAddressIsCheckedFirst() throws Exception {
-        assertCheckedAtEntry(JdkPatcher.DATAGRAM_SEND, Opcodes.ALOAD + ":3", "checkSend");
+        assertAtEntry(JdkPatcher.DATAGRAM_SEND, "var " + Opcodes.ALOAD + " 3", "call checkSend");
     }
 
-    /** Both the direct patch and ASM put the loads and the hook call first in the method, and nowhere else. */
-    private static void assertCheckedAtEntry(JdkPatcher.Target target, String... first) throws Exception {
-        byte[] original;
-        try (InputStream in = Object.class.getResourceAsStream("/" + target.owner + ".class")) {
-            original = in.readAllBytes();
+    /** Both the direct patch and ASM put these instructions first in the method, and call the hook nowhere else. */
+    private static void assertAtEntry(JdkPatcher.Target target, String... first) throws Exception {
+        for (byte[] patched : bothPatches(target)) {
+            List<String> code = listing(patched, target);
+            assertEquals(List.of(first), code.subList(0, first.length), target + ": " + code);
+            assertEquals(1, code.stream().filter(l -> l.startsWith("call ")).count(), target + ": one hook call");
         }
-        byte[] direct = ClassFiles.patch(original, target.method, target.desc, target.site);
-        assertNotNull(direct, "this JDK's " + target + " has a shape the direct patch handles");
-        assertEquals(java.util.List.of(first), firstInstructions(direct, target, first.length));
-        boolean[] patched = new boolean[1];
-        assertEquals(java.util.List.of(first), firstInstructions(AsmPatch.rewrite(original, target, patched),
-                target, first.length));
-        assertTrue(patched[0]);
     }
 
-    private static java.util.List<String> firstInstructions(byte[] out, JdkPatcher.Target target, int n) {
-        java.util.List<String> first = new java.util.ArrayList<>();
-        int[] calls = new int[1];
-        new ClassReader(out).accept(new ClassVisitor(Opcodes.ASM9) {
+    /**
+     * The patched method's code as ASM reads it, one line an instruction, label or frame, then one
+     * an exception handler; labels are numbered in the order of the code and hook calls named
+     * {@code call method}. Any hook call outside that method fails.
+     */
+    private static List<String> listing(byte[] classFile, JdkPatcher.Target target) {
+        List<String> out = new ArrayList<>();
+        new ClassReader(classFile).accept(new ClassVisitor(Opcodes.ASM9) {
             @Override
             public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
                 boolean patchedOne = name.equals(target.method) && desc.equals(target.desc);
+                Map<Label, Integer> labels = new IdentityHashMap<>();
+                List<Object[]> handlers = new ArrayList<>();
                 return new MethodVisitor(Opcodes.ASM9) {
+                    private void add(String line) {
+                        if (patchedOne) {
+                            out.add(line);
+                        }
+                    }
+
+                    private String label(Label l) {
+                        return "L" + labels.computeIfAbsent(l, k -> labels.size());
+                    }
+
+                    @Override
+                    public void visitInsn(int op) {
+                        add("insn " + op);
+                    }
+
+                    @Override
+                    public void visitIntInsn(int op, int operand) {
+                        add("int " + op + " " + operand);
+                    }
+
                     @Override
                     public void visitVarInsn(int op, int var) {
-                        if (patchedOne && first.size() < n) {
-                            first.add(op + ":" + var);
-                        }
+                        add("var " + op + " " + var);
+                    }
+
+                    @Override
+                    public void visitTypeInsn(int op, String type) {
+                        add("type " + op + " " + type);
+                    }
+
+                    @Override
+                    public void visitFieldInsn(int op, String owner, String n, String d) {
+                        add("field " + op + " " + owner + "." + n + d);
                     }
 
                     @Override
                     public void visitMethodInsn(int op, String owner, String m, String d, boolean itf) {
                         if (owner.equals(SocketHook.NAME)) {
                             assertTrue(patchedOne, "hook called from " + name + desc);
-                            calls[0]++;
+                            add("call " + m);
+                        } else {
+                            add("method " + op + " " + owner + "." + m + d);
                         }
-                        if (patchedOne && first.size() < n) {
-                            first.add(m);
+                    }
+
+                    @Override
+                    public void visitInvokeDynamicInsn(String n, String d, Handle bsm, Object... args) {
+                        add("indy " + n + d);
+                    }
+
+                    @Override
+                    public void visitJumpInsn(int op, Label l) {
+                        add("jump " + op + " " + label(l));
+                    }
+
+                    @Override
+                    public void visitLabel(Label l) {
+                        add("label " + label(l));
+                    }
+
+                    @Override
+                    public void visitLdcInsn(Object value) {
+                        add("ldc " + value);
+                    }
+
+                    @Override
+                    public void visitIincInsn(int var, int inc) {
+                        add("iinc " + var + " " + inc);
+                    }
+
+                    @Override
+                    public void visitTableSwitchInsn(int min, int max, Label dflt, Label... ls) {
+                        StringBuilder sb = new StringBuilder("tableswitch " + min + " " + max + " " + label(dflt));
+                        for (Label l : ls) {
+                            sb.append(' ').append(label(l));
                         }
+                        add(sb.toString());
+                    }
+
+                    @Override
+                    public void visitLookupSwitchInsn(Label dflt, int[] keys, Label[] ls) {
+                        StringBuilder sb = new StringBuilder("lookupswitch " + label(dflt));
+                        for (int i = 0; i < keys.length; i++) {
+                            sb.append(' ').append(keys[i]).append('=').append(label(ls[i]));
+                        }
+                        add(sb.toString());
+                    }
+
+                    @Override
+                    public void visitMultiANewArrayInsn(String d, int dims) {
+                        add("multianewarray " + d + " " + dims);
+                    }
+
+                    @Override
+                    public void visitTryCatchBlock(Label start, Label end, Label handler, String type) {
+                        handlers.add(new Object[] {start, end, handler, type});
+                    }
+
+                    @Override
+                    public void visitEnd() {
+                        // last, so that labels are numbered in the order of the code
+                        for (Object[] h : handlers) {
+                            add("try " + label((Label) h[0]) + " " + label((Label) h[1]) + " " + label((Label) h[2]) + " " + h[3]);
+                        }
+                    }
+
+                    @Override
+                    public void visitFrame(int type, int nLocal, Object[] local, int nStack, Object[] stack) {
+                        add("frame " + type + " " + nLocal + " " + nStack);
                     }
                 };
             }
         }, 0);
-        assertEquals(1, calls[0], "one hook call in the class");
-        return first;
+        assertFalse(out.isEmpty(), target + " is in the class");
+        return out;
     }
 
     @Test
     void otherShapesAreLeftToAsm() {
-        // a method with a branch: the direct patch declines, it never guesses
         byte[] b = hookClassWithAsm();
         assertNull(ClassFiles.patch(b, "wrap", "(Z)Ljava/net/SocketImpl;", ClassFiles.Site.WRAP_RETURNS), "absent method");
         assertNull(ClassFiles.patch(new byte[] {1, 2, 3}, "x", "()V", ClassFiles.Site.WRAP_RETURNS), "not a class file");
     }
 
     @Test
-    void theHookClassIsValidBytecode() {
+    void theHookClassIsWhatAsmWritesForIt() {
         byte[] b = ClassFiles.hookClass();
         ClassReader r = new ClassReader(b);
         assertEquals(SocketHook.NAME, r.getClassName());
-        int[] found = new int[1];
+        assertEquals(SocketImpl.class.getPackageName().replace('.', '/'), r.getClassName().substring(0, r.getClassName().lastIndexOf('/')));
+        String[][] methods = {{"wrap", SocketHook.WRAP_DESC}, {"checkConnect", SocketHook.CHECK_DESC},
+            {"checkSend", SocketHook.SEND_DESC}};
+        for (String[] m : methods) {
+            JdkPatcher.Target method = new JdkPatcher.Target(SocketHook.NAME, m[0], m[1], ClassFiles.Site.WRAP_RETURNS);
+            assertEquals(listing(hookClassWithAsm(), method), listing(b, method), m[0]);
+        }
+        List<String> members = new ArrayList<>();
         r.accept(new ClassVisitor(Opcodes.ASM9) {
             @Override
+            public void visit(int version, int access, String name, String sig, String superName, String[] itfs) {
+                members.add(access + " " + superName);
+            }
+
+            @Override
+            public net.bytebuddy.jar.asm.FieldVisitor visitField(int access, String name, String desc, String sig, Object v) {
+                members.add(access + " " + name + desc);
+                return null;
+            }
+
+            @Override
             public MethodVisitor visitMethod(int access, String name, String desc, String sig, String[] ex) {
-                if (name.equals("wrap") && desc.equals(SocketHook.WRAP_DESC) && (access & Opcodes.ACC_STATIC) != 0) {
-                    found[0]++;
-                }
-                if (name.equals("checkConnect") && desc.equals(SocketHook.CHECK_DESC) && (access & Opcodes.ACC_STATIC) != 0) {
-                    found[0]++;
-                }
-                if (name.equals("checkSend") && desc.equals(SocketHook.SEND_DESC) && (access & Opcodes.ACC_STATIC) != 0) {
-                    found[0]++;
-                }
+                members.add(access + " " + name + desc);
                 return null;
             }
         }, 0);
-        assertEquals(3, found[0]);
-        assertEquals(SocketImpl.class.getPackageName().replace('.', '/'), r.getClassName().substring(0, r.getClassName().lastIndexOf('/')));
+        List<String> expected = new ArrayList<>();
+        expected.add((Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER) + " java/lang/Object");
+        for (String f : new String[] {"wrapper", "guard"}) {
+            expected.add((Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE) + " " + f + "Ljava/util/function/BiFunction;");
+        }
+        for (String[] m : methods) {
+            expected.add((Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC) + " " + m[0] + m[1]);
+        }
+        assertEquals(expected, members);
     }
 
-    /** The hook class built with ASM. */
+    /** The hook class built with ASM: the reference that {@link ClassFiles#hookClass} is compared with. */
     static byte[] hookClassWithAsm() {
         net.bytebuddy.jar.asm.ClassWriter cw = new net.bytebuddy.jar.asm.ClassWriter(0);
         cw.visit(Opcodes.V11, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, SocketHook.NAME, null,
