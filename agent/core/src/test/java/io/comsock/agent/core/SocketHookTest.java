@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
 /** The class-file work of the agent, on this JDK's real classes. */
 class SocketHookTest {
     private static byte[] original(JdkPatcher.Target target) throws Exception {
-        try (InputStream in = Object.class.getResourceAsStream("/" + target.owner + ".class")) {
+        Class<?> c = target.load();
+        assertNotNull(c, target + ": its module is in the boot layer here");
+        try (InputStream in = (c.getClassLoader() == null ? Object.class : c).getResourceAsStream("/" + target.owner + ".class")) {
             return in.readAllBytes();
         }
     }
@@ -62,18 +64,19 @@ class SocketHookTest {
 
     @Test
     void everyReturnOfCreatePlatformSocketImplGoesThroughTheHook() throws Exception {
-        JdkPatcher.Target target = JdkPatcher.SOCKET_IMPL;
-        for (byte[] patched : bothPatches(target)) {
-            List<String> code = listing(patched, target);
-            int returns = 0;
-            for (int i = 0; i < code.size(); i++) {
-                if (code.get(i).equals("insn " + Opcodes.ARETURN)) {
-                    returns++;
-                    assertEquals("call " + target.site.hookMethod, code.get(i - 1), target + ": " + code);
+        for (JdkPatcher.Target target : new JdkPatcher.Target[] {JdkPatcher.SOCKET_IMPL, JdkPatcher.DEFAULT_SELECTOR}) {
+            for (byte[] patched : bothPatches(target)) {
+                List<String> code = listing(patched, target);
+                int returns = 0;
+                for (int i = 0; i < code.size(); i++) {
+                    if (code.get(i).equals("insn " + Opcodes.ARETURN)) {
+                        returns++;
+                        assertEquals("call " + target.site.hookMethod, code.get(i - 1), target + ": " + code);
+                    }
                 }
+                assertTrue(returns >= 1);
+                assertEquals(returns, code.stream().filter(l -> l.startsWith("call ")).count(), "one hook call per return");
             }
-            assertTrue(returns >= 1);
-            assertEquals(returns, code.stream().filter(l -> l.startsWith("call ")).count(), "one hook call per return");
         }
     }
 
@@ -85,6 +88,23 @@ class SocketHookTest {
     @Test
     void everyDatagramToAnAddressIsCheckedFirst() throws Exception {
         assertAtEntry(JdkPatcher.DATAGRAM_SEND, "var " + Opcodes.ALOAD + " 3", "call checkSend");
+    }
+
+    @Test
+    void aProxysSocketConnectsAComEndpointDirectlyAndReturnsFirst() throws Exception {
+        for (JdkPatcher.Target target : new JdkPatcher.Target[] {JdkPatcher.SOCKS_CONNECT, JdkPatcher.TUNNEL_CONNECT}) {
+            assertAtEntry(target, "var " + Opcodes.ALOAD + " 0", "var " + Opcodes.ALOAD + " 1", "var " + Opcodes.ILOAD + " 2",
+                    "call connectDirect", "jump " + Opcodes.IFEQ + " L0", "insn " + Opcodes.RETURN, "label L0", "frame 3 0 0");
+        }
+    }
+
+    @Test
+    void httpClientsAndSelectorsGetTheirArgumentReplacedFirst() throws Exception {
+        int a = Opcodes.ALOAD;
+        int s = Opcodes.ASTORE;
+        assertAtEntry(JdkPatcher.HTTP_CLIENT, "var " + a + " 0", "var " + a + " 1", "call proxyFor", "var " + s + " 1");
+        assertAtEntry(JdkPatcher.HTTPS_CLIENT, "var " + a + " 1", "var " + a + " 3", "call proxyFor", "var " + s + " 3");
+        assertAtEntry(JdkPatcher.HTTP_CLIENT_SELECTOR, "var " + a + " 1", "call selector", "var " + s + " 1");
     }
 
     /** Both the direct patch and ASM put these instructions first in the method, and call the hook nowhere else. */
@@ -235,13 +255,25 @@ class SocketHookTest {
     }
 
     @Test
+    void aReturnAtTheEntryOfAMethodWithoutAStackMapIsLeftToAsm() throws Exception {
+        // Object.toString has no branch, so no stack map to add the frame after the return to
+        byte[] object;
+        try (InputStream in = Object.class.getResourceAsStream("/java/lang/Object.class")) {
+            object = in.readAllBytes();
+        }
+        assertNull(ClassFiles.patch(object, "toString", "()Ljava/lang/String;", ClassFiles.Site.CONNECT_DIRECT));
+        assertNotNull(ClassFiles.patch(object, "toString", "()Ljava/lang/String;", ClassFiles.Site.CHECK_SEND));
+    }
+
+    @Test
     void theHookClassIsWhatAsmWritesForIt() {
         byte[] b = ClassFiles.hookClass();
         ClassReader r = new ClassReader(b);
         assertEquals(SocketHook.NAME, r.getClassName());
         assertEquals(SocketImpl.class.getPackageName().replace('.', '/'), r.getClassName().substring(0, r.getClassName().lastIndexOf('/')));
         String[][] methods = {{"wrap", SocketHook.WRAP_DESC}, {"checkConnect", SocketHook.CHECK_DESC},
-            {"checkSend", SocketHook.SEND_DESC}};
+            {"checkSend", SocketHook.SEND_DESC}, {"connectDirect", SocketHook.DIRECT_DESC},
+            {"proxyFor", SocketHook.PROXY_DESC}, {"selector", SocketHook.SELECTOR_DESC}};
         for (String[] m : methods) {
             JdkPatcher.Target method = new JdkPatcher.Target(SocketHook.NAME, m[0], m[1], ClassFiles.Site.WRAP_RETURNS);
             assertEquals(listing(hookClassWithAsm(), method), listing(b, method), m[0]);
@@ -267,7 +299,7 @@ class SocketHookTest {
         }, 0);
         List<String> expected = new ArrayList<>();
         expected.add((Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER) + " java/lang/Object");
-        for (String f : new String[] {"wrapper", "guard"}) {
+        for (String f : SocketHook.FIELDS) {
             expected.add((Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE) + " " + f + "Ljava/util/function/BiFunction;");
         }
         for (String[] m : methods) {
@@ -281,38 +313,61 @@ class SocketHookTest {
         net.bytebuddy.jar.asm.ClassWriter cw = new net.bytebuddy.jar.asm.ClassWriter(0);
         cw.visit(Opcodes.V11, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, SocketHook.NAME, null,
                 "java/lang/Object", null);
-        for (String field : new String[] {"wrapper", "guard"}) {
+        for (String field : SocketHook.FIELDS) {
             cw.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, field,
                     "Ljava/util/function/BiFunction;", null, null).visitEnd();
         }
-        // wrap: (SocketImpl) wrapper.apply(impl, Boolean.valueOf(server)); checkConnect: guard.apply(address, Integer.valueOf(port))
-        String[][] methods = {{"wrap", SocketHook.WRAP_DESC, "wrapper", "java/lang/Boolean", "(Z)Ljava/lang/Boolean;"},
-            {"checkConnect", SocketHook.CHECK_DESC, "guard", "java/lang/Integer", "(I)Ljava/lang/Integer;"},
-            {"checkSend", SocketHook.SEND_DESC, "guard", "java/lang/Integer", "(I)Ljava/lang/Integer;"}};
+        String apply = "(Ljava/lang/Object;Ljava/lang/Object;)Ljava/lang/Object;";
+        String[][] methods = {{"wrap", SocketHook.WRAP_DESC, "wrapper"}, {"checkConnect", SocketHook.CHECK_DESC, "guard"},
+            {"checkSend", SocketHook.SEND_DESC, "guard"}, {"connectDirect", SocketHook.DIRECT_DESC, "direct"},
+            {"proxyFor", SocketHook.PROXY_DESC, "proxies"}, {"selector", SocketHook.SELECTOR_DESC, "selectors"}};
         for (String[] m : methods) {
             MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, m[0], m[1], null, null);
             mv.visitCode();
             mv.visitFieldInsn(Opcodes.GETSTATIC, SocketHook.NAME, m[2], "Ljava/util/function/BiFunction;");
             mv.visitVarInsn(Opcodes.ALOAD, 0);
-            if (m[0].equals("checkSend")) {
-                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/net/InetSocketAddress", "getAddress",
-                        "()Ljava/net/InetAddress;", false);
-                mv.visitVarInsn(Opcodes.ALOAD, 0);
-                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/net/InetSocketAddress", "getPort", "()I", false);
-            } else {
-                mv.visitVarInsn(Opcodes.ILOAD, 1);
+            switch (m[0]) {
+                case "wrap":
+                    mv.visitVarInsn(Opcodes.ILOAD, 1);
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, "java/lang/Boolean", "valueOf", "(Z)Ljava/lang/Boolean;", false);
+                    break;
+                case "checkConnect":
+                    mv.visitVarInsn(Opcodes.ILOAD, 1);
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, "java/lang/Integer", "valueOf", "(I)Ljava/lang/Integer;", false);
+                    break;
+                case "checkSend":
+                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/net/InetSocketAddress", "getAddress",
+                            "()Ljava/net/InetAddress;", false);
+                    mv.visitVarInsn(Opcodes.ALOAD, 0);
+                    mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/net/InetSocketAddress", "getPort", "()I", false);
+                    mv.visitMethodInsn(Opcodes.INVOKESTATIC, "java/lang/Integer", "valueOf", "(I)Ljava/lang/Integer;", false);
+                    break;
+                case "connectDirect":
+                    mv.visitTypeInsn(Opcodes.CHECKCAST, "java/net/DelegatingSocketImpl");
+                    mv.visitFieldInsn(Opcodes.GETFIELD, "java/net/DelegatingSocketImpl", "delegate", "Ljava/net/SocketImpl;");
+                    mv.visitVarInsn(Opcodes.ALOAD, 1);
+                    break;
+                case "proxyFor":
+                    mv.visitVarInsn(Opcodes.ALOAD, 1);
+                    break;
+                default:
+                    mv.visitInsn(Opcodes.ACONST_NULL);
             }
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, m[3], "valueOf", m[4], false);
-            mv.visitMethodInsn(Opcodes.INVOKEINTERFACE, "java/util/function/BiFunction", "apply",
-                    "(Ljava/lang/Object;Ljava/lang/Object;)Ljava/lang/Object;", true);
-            if (m[0].equals("wrap")) {
-                mv.visitTypeInsn(Opcodes.CHECKCAST, "java/net/SocketImpl");
-                mv.visitInsn(Opcodes.ARETURN);
-            } else {
+            mv.visitMethodInsn(Opcodes.INVOKEINTERFACE, "java/util/function/BiFunction", "apply", apply, true);
+            net.bytebuddy.jar.asm.Type returned = net.bytebuddy.jar.asm.Type.getReturnType(m[1]);
+            if (m[0].equals("connectDirect")) {
+                mv.visitTypeInsn(Opcodes.CHECKCAST, "java/util/function/IntPredicate");
+                mv.visitVarInsn(Opcodes.ILOAD, 2);
+                mv.visitMethodInsn(Opcodes.INVOKEINTERFACE, "java/util/function/IntPredicate", "test", "(I)Z", true);
+                mv.visitInsn(Opcodes.IRETURN);
+            } else if (returned.getSort() == net.bytebuddy.jar.asm.Type.VOID) {
                 mv.visitInsn(Opcodes.POP);
                 mv.visitInsn(Opcodes.RETURN);
+            } else {
+                mv.visitTypeInsn(Opcodes.CHECKCAST, returned.getInternalName());
+                mv.visitInsn(Opcodes.ARETURN);
             }
-            mv.visitMaxs(3, 2);
+            mv.visitMaxs(3, (net.bytebuddy.jar.asm.Type.getArgumentsAndReturnSizes(m[1]) >> 2) - 1); // the arguments (no this)
             mv.visitEnd();
         }
         cw.visitEnd();
