@@ -34,6 +34,90 @@ public final class ComAddress {
     }
 
     /**
+     * The address in 192.168.0.0/24 that {@code host} spells as an address literal, or null when
+     * {@code host} is a host name or an address outside that network. Never looks a name up.
+     * Every IPv4 spelling a resolver takes counts ({@code inet_aton}: one to four parts, each
+     * decimal, octal after a leading {@code 0} or hexadecimal after {@code 0x}), so
+     * {@code 3232235525} and {@code 0xc0.0xa8.0.5} are 192.168.0.5 as well; so do IPv4-mapped
+     * IPv6 literals ({@code ::ffff:192.168.0.5}), with or without brackets.
+     */
+    public static InetAddress literal(String host) {
+        if (host == null || host.isEmpty()) {
+            return null;
+        }
+        String h = host;
+        if (h.length() > 2 && h.charAt(0) == '[' && h.charAt(h.length() - 1) == ']') {
+            h = h.substring(1, h.length() - 1);
+        }
+        if (h.indexOf(':') >= 0) {
+            // an IPv6 literal: with a colon and a leading hex digit or colon, the JDK parses it or
+            // throws, and never asks a resolver
+            if (h.charAt(0) != ':' && Character.digit(h.charAt(0), 16) < 0) {
+                return null;
+            }
+            try {
+                InetAddress a = InetAddress.getByName(h);
+                return isComNetwork(a) ? a : null;
+            } catch (UnknownHostException | RuntimeException notALiteral) {
+                return null;
+            }
+        }
+        long v = ipv4Literal(h);
+        return v >= 0 && ((int) v & NET_MASK) == NET ? fromHost((int) v & 0xFF) : null;
+    }
+
+    /** The value of an IPv4 literal as {@code inet_aton} reads it, or -1 if it is none. */
+    private static long ipv4Literal(String s) {
+        long[] parts = new long[4];
+        int n = 0;
+        int i = 0;
+        while (true) {
+            if (n == parts.length || i == s.length() || !isDigit(s.charAt(i), 10)) {
+                return -1;
+            }
+            int radix = 10;
+            if (s.charAt(i) == '0') {
+                radix = 8;
+                i++;
+                if (i < s.length() && (s.charAt(i) == 'x' || s.charAt(i) == 'X')) {
+                    radix = 16;
+                    i++;
+                }
+            }
+            long v = 0;
+            for (; i < s.length() && isDigit(s.charAt(i), radix); i++) {
+                v = v * radix + Character.digit(s.charAt(i), radix);
+                if (v > 0xFFFFFFFFL) {
+                    return -1;
+                }
+            }
+            parts[n++] = v;
+            if (i == s.length()) {
+                break;
+            }
+            if (s.charAt(i++) != '.') {
+                return -1;
+            }
+        }
+        // the last part fills the bytes the others leave: a, a.b (b: 24 bits), a.b.c (c: 16 bits)
+        long value = parts[n - 1];
+        if (value > 0xFFFFFFFFL >>> (8 * (n - 1))) {
+            return -1;
+        }
+        for (int k = 0; k < n - 1; k++) {
+            if (parts[k] > 0xFF) {
+                return -1;
+            }
+            value |= parts[k] << (8 * (3 - k));
+        }
+        return value;
+    }
+
+    private static boolean isDigit(char c, int radix) {
+        return c < 0x80 && Character.digit(c, radix) >= 0;
+    }
+
+    /**
      * Classifies an address: the domain id it names, {@link #BROADCAST}, or {@link #NOT_COM}.
      *
      * @throws IllegalArgumentException for an address inside the subnet that names no domain

@@ -245,6 +245,12 @@ final class Impls {
         }
     }
 
+    /** Throws {@code t} as it is, whatever the caller declares: for a JDK caller that declares it. */
+    @SuppressWarnings("unchecked")
+    static <T extends Throwable> T undeclared(Throwable t) throws T {
+        throw (T) t;
+    }
+
     private static IOException rethrow(Throwable t) {
         if (t instanceof IOException) {
             return (IOException) t;

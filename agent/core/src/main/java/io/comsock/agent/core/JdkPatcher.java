@@ -3,20 +3,15 @@ package io.comsock.agent.core;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
-import net.bytebuddy.jar.asm.ClassReader;
-import net.bytebuddy.jar.asm.ClassVisitor;
-import net.bytebuddy.jar.asm.ClassWriter;
-import net.bytebuddy.jar.asm.MethodVisitor;
-import net.bytebuddy.jar.asm.Opcodes;
 
 /**
- * Patches three JDK methods, each to call the hook class (see {@link SocketHook}):
+ * Patches JDK methods, each to call the hook class (see {@link SocketHook}):
  * <ul>
  * <li>{@code java.net.SocketImpl.createPlatformSocketImpl(boolean)}, the single point where
  * {@code Socket}, {@code ServerSocket} and the platform {@code accept} obtain their
  * implementation: each return passes the new implementation through {@code wrap(impl, server)}.
- * Patching the return value (rather than installing a socket factory) keeps SOCKS and HTTP
- * proxies working and leaves the factory slots to the application.</li>
+ * Patching the return value (rather than installing a socket factory) leaves the factory slots
+ * to the application.</li>
  * <li>{@code sun.nio.ch.Net.connect(ProtocolFamily, FileDescriptor, InetAddress, int)}, through
  * which every connect of the JDK reaches the system call (sockets, {@code SocketChannel},
  * {@code AsynchronousSocketChannel}, and the connect of a {@code DatagramChannel} or
@@ -24,30 +19,60 @@ import net.bytebuddy.jar.asm.Opcodes;
  * <li>{@code sun.nio.ch.DatagramChannelImpl.send(FileDescriptor, ByteBuffer, InetSocketAddress)},
  * through which every datagram sent to an explicit address goes (from a {@code DatagramChannel}
  * or a {@code DatagramSocket}): at its entry, {@code checkSend(target)}.</li>
+ * <li>Where a proxy would carry a connection (see {@link ProxyBypass}): the entry of
+ * {@code connect(SocketAddress, int)} of {@code java.net.SocksSocketImpl} and
+ * {@code java.net.HttpConnectSocketImpl} ({@code connectDirect}, which returns from it once a com
+ * endpoint is connected directly); the entry of the two factories where
+ * {@code HttpURLConnection} makes its client, {@code sun.net.www.http.HttpClient.New} and
+ * {@code sun.net.www.protocol.https.HttpsClient.New} ({@code proxyFor}, which replaces their
+ * proxy argument); the return of {@code ProxySelector.getDefault()} and the entry of
+ * {@code java.net.http}'s {@code HttpClientBuilderImpl.proxy(ProxySelector)} ({@code selector},
+ * which wraps the selector). The last is skipped when the module {@code java.net.http} is not in
+ * the boot layer: then nothing can use it.</li>
  * </ul>
  * The two checks refuse com addresses. Routed sockets never get there with one; what the agent
  * does not route (NIO channels, datagrams) would, and so fails closed instead of leaving the
  * machine. The transformer is removed again at once, so no other class load pays for it. The
- * methods are short, and {@link ClassFiles} patches them directly on the bytes; any other shape
- * goes through Byte Buddy's bundled ASM. A full {@code AgentBuilder} costs about a second of
- * start-up.
+ * methods are patched directly on the bytes by {@link ClassFiles}; any other shape goes through
+ * Byte Buddy's bundled ASM. A full {@code AgentBuilder} costs about a second of start-up.
  */
 final class JdkPatcher {
     static final String CONNECT_DESC = "(Ljava/net/ProtocolFamily;Ljava/io/FileDescriptor;Ljava/net/InetAddress;I)I";
     static final String SEND_DESC = "(Ljava/io/FileDescriptor;Ljava/nio/ByteBuffer;Ljava/net/InetSocketAddress;)I";
+    static final String PROXIED_CONNECT_DESC = "(Ljava/net/SocketAddress;I)V";
 
-    /** One method to patch. */
+    /** One method to patch, in a class of {@code java.base} or of another module of the boot layer. */
     static final class Target {
         final String owner;
         final String method;
         final String desc;
         final ClassFiles.Site site;
+        /** The module, if not {@code java.base}. */
+        final String module;
 
         Target(String owner, String method, String desc, ClassFiles.Site site) {
+            this(owner, method, desc, site, null);
+        }
+
+        Target(String owner, String method, String desc, ClassFiles.Site site, String module) {
             this.owner = owner;
             this.method = method;
             this.desc = desc;
             this.site = site;
+            this.module = module;
+        }
+
+        /** The class, not initialised; null if its module is not in the boot layer. */
+        Class<?> load() throws ClassNotFoundException {
+            ClassLoader loader = null;
+            if (module != null) {
+                java.util.Optional<Module> m = ModuleLayer.boot().findModule(module);
+                if (m.isEmpty()) {
+                    return null;
+                }
+                loader = m.get().getClassLoader();
+            }
+            return Class.forName(owner.replace('/', '.'), false, loader);
         }
 
         @Override
@@ -61,18 +86,41 @@ final class JdkPatcher {
     static final Target NET_CONNECT = new Target("sun/nio/ch/Net", "connect", CONNECT_DESC, ClassFiles.Site.CHECK_CONNECT);
     static final Target DATAGRAM_SEND = new Target("sun/nio/ch/DatagramChannelImpl", "send", SEND_DESC,
             ClassFiles.Site.CHECK_SEND);
-    private static final Target[] TARGETS = {SOCKET_IMPL, NET_CONNECT, DATAGRAM_SEND};
+    static final Target SOCKS_CONNECT = new Target("java/net/SocksSocketImpl", "connect", PROXIED_CONNECT_DESC,
+            ClassFiles.Site.CONNECT_DIRECT);
+    static final Target TUNNEL_CONNECT = new Target("java/net/HttpConnectSocketImpl", "connect", PROXIED_CONNECT_DESC,
+            ClassFiles.Site.CONNECT_DIRECT);
+    static final Target HTTP_CLIENT = new Target("sun/net/www/http/HttpClient", "New",
+            "(Ljava/net/URL;Ljava/net/Proxy;IZLsun/net/www/protocol/http/HttpURLConnection;)Lsun/net/www/http/HttpClient;",
+            ClassFiles.Site.proxyArgument(0, 1));
+    static final Target HTTPS_CLIENT = new Target("sun/net/www/protocol/https/HttpsClient", "New",
+            "(Ljavax/net/ssl/SSLSocketFactory;Ljava/net/URL;Ljavax/net/ssl/HostnameVerifier;Ljava/net/Proxy;ZI"
+            + "Lsun/net/www/protocol/http/HttpURLConnection;)Lsun/net/www/http/HttpClient;",
+            ClassFiles.Site.proxyArgument(1, 3));
+    static final Target DEFAULT_SELECTOR = new Target("java/net/ProxySelector", "getDefault",
+            "()Ljava/net/ProxySelector;", ClassFiles.Site.SELECTOR_RETURNS);
+    static final Target HTTP_CLIENT_SELECTOR = new Target("jdk/internal/net/http/HttpClientBuilderImpl", "proxy",
+            "(Ljava/net/ProxySelector;)Ljdk/internal/net/http/HttpClientBuilderImpl;", ClassFiles.Site.SELECTOR_ARGUMENT,
+            "java.net.http");
+    static final Target[] TARGETS = {SOCKET_IMPL, NET_CONNECT, DATAGRAM_SEND, SOCKS_CONNECT, TUNNEL_CONNECT,
+        HTTP_CLIENT, HTTPS_CLIENT, DEFAULT_SELECTOR, HTTP_CLIENT_SELECTOR};
 
     private JdkPatcher() {
     }
 
     static void patch(Instrumentation inst) throws Exception {
         Class<?>[] classes = new Class<?>[TARGETS.length];
+        int present = 0;
+        boolean[] patched = new boolean[TARGETS.length];
         for (int i = 0; i < TARGETS.length; i++) {
-            classes[i] = Class.forName(TARGETS[i].owner.replace('/', '.'), false, null);
+            Class<?> c = TARGETS[i].load();
+            if (c != null) {
+                classes[present++] = c;
+            } else {
+                patched[i] = true; // nothing to patch: its module is not there
+            }
         }
         Throwable[] failure = new Throwable[1];
-        boolean[] patched = new boolean[TARGETS.length];
         ClassFileTransformer t = new ClassFileTransformer() {
             @Override
             public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined,
@@ -95,7 +143,7 @@ final class JdkPatcher {
         };
         inst.addTransformer(t, true);
         try {
-            inst.retransformClasses(classes);
+            inst.retransformClasses(java.util.Arrays.copyOf(classes, present));
         } finally {
             inst.removeTransformer(t);
         }
@@ -117,56 +165,7 @@ final class JdkPatcher {
             patched[0] = true;
             return direct;
         }
-        return rewriteWithAsm(bytes, target, patched);
-    }
-
-    /** The general path, for a JDK whose method is not of a shape {@link ClassFiles} handles. */
-    static byte[] rewriteWithAsm(byte[] bytes, Target target, boolean[] patched) {
-        ClassFiles.Site site = target.site;
-        ClassReader r = new ClassReader(bytes);
-        ClassWriter w = new ClassWriter(r, 0);
-        r.accept(new ClassVisitor(Opcodes.ASM9, w) {
-            @Override
-            public MethodVisitor visitMethod(int access, String name, String d, String signature, String[] ex) {
-                MethodVisitor mv = super.visitMethod(access, name, d, signature, ex);
-                if (!name.equals(target.method) || !d.equals(target.desc)
-                        || ((access & Opcodes.ACC_STATIC) != 0) != site.isStatic) {
-                    return mv;
-                }
-                patched[0] = true;
-                return new MethodVisitor(Opcodes.ASM9, mv) {
-                    private void call() {
-                        for (byte load : site.loads) {
-                            boolean ref = load >= ClassFiles.ALOAD_0;
-                            super.visitVarInsn(ref ? Opcodes.ALOAD : Opcodes.ILOAD,
-                                    load - (ref ? ClassFiles.ALOAD_0 : ClassFiles.ILOAD_0));
-                        }
-                        super.visitMethodInsn(Opcodes.INVOKESTATIC, SocketHook.NAME, site.hookMethod, site.hookDesc, false);
-                    }
-
-                    @Override
-                    public void visitCode() {
-                        super.visitCode();
-                        if (site.atEntry) {
-                            call();
-                        }
-                    }
-
-                    @Override
-                    public void visitInsn(int opcode) {
-                        if (opcode == Opcodes.ARETURN && !site.atEntry) {
-                            call();
-                        }
-                        super.visitInsn(opcode);
-                    }
-
-                    @Override
-                    public void visitMaxs(int maxStack, int maxLocals) {
-                        super.visitMaxs(Math.max(maxStack, site.loads.length + 1), maxLocals);
-                    }
-                };
-            }
-        }, 0);
-        return w.toByteArray();
+        Log.debug(target + ": patched with ASM, a shape the direct patch does not handle");
+        return AsmPatch.rewrite(bytes, target, patched);
     }
 }

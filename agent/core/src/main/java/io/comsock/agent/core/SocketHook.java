@@ -3,16 +3,13 @@ package io.comsock.agent.core;
 import java.lang.invoke.MethodHandles;
 import java.net.SocketImpl;
 import java.util.function.BiFunction;
-import net.bytebuddy.jar.asm.ClassWriter;
-import net.bytebuddy.jar.asm.MethodVisitor;
-import net.bytebuddy.jar.asm.Opcodes;
 
 /**
  * The one piece of the agent that the JDK's own code calls: a tiny class
  * {@code java.net.ComsockSocketHook}, defined at start-up into {@code java.base}'s own package
  * {@code java.net} (through a lookup on that package, which the agent opens to itself), so the
- * patched {@code SocketImpl} reaches it without the bootstrap class path being touched (which
- * would also switch off class data sharing for the application). Its two methods are
+ * patched JDK methods reach it without the bootstrap class path being touched (which would also
+ * switch off class data sharing for the application). Its methods are
  * <pre>
  * public static SocketImpl wrap(SocketImpl platform, boolean server) {
  *     return (SocketImpl) wrapper.apply(platform, Boolean.valueOf(server));
@@ -23,20 +20,38 @@ import net.bytebuddy.jar.asm.Opcodes;
  * public static void checkSend(InetSocketAddress target) {
  *     guard.apply(target.getAddress(), Integer.valueOf(target.getPort()));
  * }
+ * public static boolean connectDirect(SocketImpl proxied, SocketAddress endpoint, int timeout) {
+ *     return ((IntPredicate) direct.apply(((DelegatingSocketImpl) proxied).delegate, endpoint)).test(timeout);
+ * }
+ * public static Proxy proxyFor(URL url, Proxy proxy) {
+ *     return (Proxy) proxies.apply(url, proxy);
+ * }
+ * public static ProxySelector selector(ProxySelector selector) {
+ *     return (ProxySelector) selectors.apply(selector, null);
+ * }
  * </pre>
  * {@code wrap} is called by the patched {@code SocketImpl.createPlatformSocketImpl},
  * {@code checkConnect} by the patched {@code sun.nio.ch.Net.connect}, the one place where every
  * connect of the JDK (sockets and NIO channels) reaches the system call, and {@code checkSend} by
  * the patched {@code DatagramChannelImpl.send(FileDescriptor, ByteBuffer, InetSocketAddress)},
  * through which every datagram to an explicit address goes; {@code guard} throws, undeclared,
- * the {@code IOException} that refuses them. Both fields are set before the patches are applied
- * and never cleared.
+ * the {@code IOException} that refuses them. The last three keep proxies away from com addresses
+ * (see {@link ProxyBypass}): {@code connectDirect} at the entry of the SOCKS and HTTP proxy socket
+ * implementations' {@code connect}, {@code proxyFor} where {@code HttpURLConnection} makes its
+ * HTTP or HTTPS client, {@code selector} on what {@code ProxySelector.getDefault()} returns and
+ * what {@code java.net.http} is given. The fields are set before the patches are applied and never
+ * cleared.
  */
 final class SocketHook {
     static final String NAME = "java/net/ComsockSocketHook";
     static final String WRAP_DESC = "(Ljava/net/SocketImpl;Z)Ljava/net/SocketImpl;";
     static final String CHECK_DESC = "(Ljava/net/InetAddress;I)V";
     static final String SEND_DESC = "(Ljava/net/InetSocketAddress;)V";
+    static final String DIRECT_DESC = "(Ljava/net/SocketImpl;Ljava/net/SocketAddress;I)Z";
+    static final String PROXY_DESC = "(Ljava/net/URL;Ljava/net/Proxy;)Ljava/net/Proxy;";
+    static final String SELECTOR_DESC = "(Ljava/net/ProxySelector;)Ljava/net/ProxySelector;";
+    /** The hook class's fields, each a {@code public static volatile BiFunction}. */
+    static final String[] FIELDS = {"wrapper", "guard", "direct", "proxies", "selectors"};
 
     private SocketHook() {
     }
@@ -50,56 +65,16 @@ final class SocketHook {
         } catch (ClassNotFoundException first) {
             hook = javaNet.defineClass(ClassFiles.hookClass());
         }
+        Object[] values = {wrapper, guard, ProxyBypass.DIRECT, ProxyBypass.PROXIES, ProxyBypass.SELECTORS};
         try {
-            javaNet.findStaticSetter(hook, "guard", BiFunction.class).invoke(guard);
-            javaNet.findStaticSetter(hook, "wrapper", BiFunction.class).invoke(wrapper);
+            // the guards first: the wrapper is what makes the patched JDK route at all
+            for (int f = values.length - 1; f >= 0; f--) {
+                javaNet.findStaticSetter(hook, FIELDS[f], BiFunction.class).invoke(values[f]);
+            }
         } catch (ReflectiveOperationException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
-    }
-
-    /** The same class built with ASM: the reference that a test compares {@link ClassFiles#hookClass} with. */
-    static byte[] bytes() {
-        ClassWriter cw = new ClassWriter(0);
-        cw.visit(Opcodes.V11, Opcodes.ACC_PUBLIC | Opcodes.ACC_FINAL | Opcodes.ACC_SUPER, NAME, null,
-                "java/lang/Object", null);
-        for (String field : new String[] {"wrapper", "guard"}) {
-            cw.visitField(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC | Opcodes.ACC_VOLATILE, field,
-                    "Ljava/util/function/BiFunction;", null, null).visitEnd();
-        }
-        // wrap: (SocketImpl) wrapper.apply(impl, Boolean.valueOf(server)); checkConnect: guard.apply(address, Integer.valueOf(port))
-        String[][] methods = {{"wrap", WRAP_DESC, "wrapper", "java/lang/Boolean", "(Z)Ljava/lang/Boolean;"},
-            {"checkConnect", CHECK_DESC, "guard", "java/lang/Integer", "(I)Ljava/lang/Integer;"},
-            {"checkSend", SEND_DESC, "guard", "java/lang/Integer", "(I)Ljava/lang/Integer;"}};
-        for (String[] m : methods) {
-            MethodVisitor mv = cw.visitMethod(Opcodes.ACC_PUBLIC | Opcodes.ACC_STATIC, m[0], m[1], null, null);
-            mv.visitCode();
-            mv.visitFieldInsn(Opcodes.GETSTATIC, NAME, m[2], "Ljava/util/function/BiFunction;");
-            mv.visitVarInsn(Opcodes.ALOAD, 0);
-            if (m[0].equals("checkSend")) {
-                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/net/InetSocketAddress", "getAddress",
-                        "()Ljava/net/InetAddress;", false);
-                mv.visitVarInsn(Opcodes.ALOAD, 0);
-                mv.visitMethodInsn(Opcodes.INVOKEVIRTUAL, "java/net/InetSocketAddress", "getPort", "()I", false);
-            } else {
-                mv.visitVarInsn(Opcodes.ILOAD, 1);
-            }
-            mv.visitMethodInsn(Opcodes.INVOKESTATIC, m[3], "valueOf", m[4], false);
-            mv.visitMethodInsn(Opcodes.INVOKEINTERFACE, "java/util/function/BiFunction", "apply",
-                    "(Ljava/lang/Object;Ljava/lang/Object;)Ljava/lang/Object;", true);
-            if (m[0].equals("wrap")) {
-                mv.visitTypeInsn(Opcodes.CHECKCAST, "java/net/SocketImpl");
-                mv.visitInsn(Opcodes.ARETURN);
-            } else {
-                mv.visitInsn(Opcodes.POP);
-                mv.visitInsn(Opcodes.RETURN);
-            }
-            mv.visitMaxs(3, 2);
-            mv.visitEnd();
-        }
-        cw.visitEnd();
-        return cw.toByteArray();
     }
 }
