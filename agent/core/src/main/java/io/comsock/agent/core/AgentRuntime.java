@@ -63,17 +63,36 @@ public final class AgentRuntime {
         }
         long t1 = System.nanoTime();
         // the transport opens on a second thread while this one patches the JDK: the two are
-        // independent, and start-up is what the application waits for
+        // independent, and start-up is what the application waits for; JNA's stub loads on a
+        // third thread (the grant first: its reflection costs a few
+        // milliseconds of generated classes, and only JNA needs it)
+        PrivateJna jna = PrivateJna.begin(new Runnable() {
+            @Override
+            public void run() {
+                grantNativeAccess();
+            }
+        });
         Opener opener = new Opener(config);
         Thread open = new Thread(opener, "comsock-start");
-        open.start();
         Wrapper wrapper = new Wrapper();
         ConnectGuard guard = new ConnectGuard();
-        SocketHook.install(wrapper, guard);
-        long t2 = System.nanoTime();
-        JdkPatcher.patch(inst);
-        long t3 = System.nanoTime();
-        open.join();
+        long t2;
+        long t3;
+        Throwable noJna;
+        try {
+            open.start();
+            SocketHook.install(wrapper, guard);
+            t2 = System.nanoTime();
+            JdkPatcher.patch(inst);
+            t3 = System.nanoTime();
+            open.join();
+        } finally {
+            // the application finds JNA's properties as it set them, whatever happened
+            noJna = jna.finish();
+        }
+        if (noJna != null) {
+            Log.error("JNA did not load (" + noJna + "): wake-ups fall back to polling, and provider=kernel is unavailable");
+        }
         if (opener.failure != null) {
             throw opener.failure;
         }
@@ -158,13 +177,6 @@ public final class AgentRuntime {
         @Override
         public void run() {
             long t = System.nanoTime();
-            // here rather than on the start-up thread: the grant's reflection costs a few
-            // milliseconds of generated classes, and only the transport needs it
-            grantNativeAccess();
-            Throwable noJna = PrivateJna.load();
-            if (noJna != null) {
-                Log.error("JNA did not load (" + noJna + "): wake-ups fall back to polling, and provider=kernel is unavailable");
-            }
             try {
                 provider = Provider.open(config);
             } catch (ConfigException | RuntimeException e) {

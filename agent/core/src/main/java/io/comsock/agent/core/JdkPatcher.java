@@ -32,7 +32,8 @@ import java.security.ProtectionDomain;
  * </ul>
  * The two checks refuse com addresses. Routed sockets never get there with one; what the agent
  * does not route (NIO channels, datagrams) would, and so fails closed instead of leaving the
- * machine. The transformer is removed again at once, so no other class load pays for it. The
+ * machine. Classes already loaded are patched at start-up, the others as they load: the
+ * transformer stays, and looks at nothing but these names. The
  * methods are patched directly on the bytes by {@link ClassFiles}; any other shape goes through
  * Byte Buddy's bundled ASM. A full {@code AgentBuilder} costs about a second of start-up.
  */
@@ -75,6 +76,24 @@ final class JdkPatcher {
             return Class.forName(owner.replace('/', '.'), false, loader);
         }
 
+        /** Its module, or null if that is not in the boot layer. */
+        Module module() {
+            return module == null ? Object.class.getModule() : ModuleLayer.boot().findModule(module).orElse(null);
+        }
+
+        /** Whether a class being loaded or redefined is this one (not a namesake of another loader). */
+        boolean is(String name, Module m) {
+            return owner.equals(name) && m != null && m == module();
+        }
+
+        /** Its class file, read from the runtime image; no class is loaded for it. */
+        byte[] classFile() throws java.io.IOException {
+            Module m = module();
+            try (java.io.InputStream in = m == null ? null : m.getResourceAsStream(owner + ".class")) {
+                return in == null ? null : in.readAllBytes();
+            }
+        }
+
         @Override
         public String toString() {
             return owner.replace('/', '.') + "." + method + desc;
@@ -108,16 +127,41 @@ final class JdkPatcher {
     private JdkPatcher() {
     }
 
+    /**
+     * Patches the targets: those already loaded at once, the others as they load (most of them,
+     * the proxy classes, may never be). Each target's class file is first read from the runtime
+     * image and patched on the side, so that a JDK that lacks one stops the agent now, not later
+     * when it would leave a path unguarded.
+     */
     static void patch(Instrumentation inst) throws Exception {
-        Class<?>[] classes = new Class<?>[TARGETS.length];
-        int present = 0;
-        boolean[] patched = new boolean[TARGETS.length];
+        boolean[] present = new boolean[TARGETS.length];
+        // the check is done once per runtime image and agent version: a file in the agent's
+        // private directory remembers that it passed
+        java.nio.file.Path checked = checkedMarker();
+        boolean known = checked != null && java.nio.file.Files.exists(checked);
         for (int i = 0; i < TARGETS.length; i++) {
-            Class<?> c = TARGETS[i].load();
-            if (c != null) {
-                classes[present++] = c;
-            } else {
-                patched[i] = true; // nothing to patch: its module is not there
+            Target target = TARGETS[i];
+            if (target.module() == null) {
+                continue; // nothing to patch: its module is not there
+            }
+            if (!known) {
+                byte[] bytes = target.classFile();
+                boolean[] done = new boolean[1];
+                if (bytes != null) {
+                    rewrite(bytes, target, done);
+                }
+                if (!done[0]) {
+                    throw new IllegalStateException("Java " + System.getProperty("java.version") + " has no " + target
+                            + " to patch");
+                }
+            }
+            present[i] = true;
+        }
+        if (!known && checked != null) {
+            try {
+                java.nio.file.Files.write(checked, new byte[0]);
+            } catch (java.io.IOException | RuntimeException e) {
+                // checked again next time
             }
         }
         Throwable[] failure = new Throwable[1];
@@ -126,35 +170,61 @@ final class JdkPatcher {
             public byte[] transform(Module module, ClassLoader loader, String name, Class<?> redefined,
                     ProtectionDomain pd, byte[] bytes) {
                 for (int i = 0; i < TARGETS.length; i++) {
-                    if (TARGETS[i].owner.equals(name)) {
+                    if (present[i] && TARGETS[i].is(name, module)) {
                         try {
                             boolean[] done = new boolean[1];
                             byte[] out = rewrite(bytes, TARGETS[i], done);
-                            patched[i] = done[0];
-                            return done[0] ? out : null;
+                            if (done[0]) {
+                                return out;
+                            }
+                            failure[0] = new IllegalStateException(TARGETS[i] + " is not there");
                         } catch (Throwable e) {
                             failure[0] = e;
-                            return null;
                         }
+                        Log.error("could not patch " + TARGETS[i] + ": " + failure[0]);
+                        return null;
                     }
                 }
                 return null;
             }
         };
+        // stays: what loads later is patched as it loads
         inst.addTransformer(t, true);
-        try {
-            inst.retransformClasses(java.util.Arrays.copyOf(classes, present));
-        } finally {
-            inst.removeTransformer(t);
+        java.util.List<Class<?>> loaded = new java.util.ArrayList<>();
+        for (Class<?> c : inst.getAllLoadedClasses()) {
+            for (int i = 0; i < TARGETS.length; i++) {
+                if (present[i] && TARGETS[i].is(c.getName().replace('.', '/'), c.getModule())) {
+                    loaded.add(c);
+                }
+            }
+        }
+        if (!loaded.isEmpty()) {
+            inst.retransformClasses(loaded.toArray(new Class<?>[0]));
         }
         if (failure[0] != null) {
             throw new IllegalStateException("patching the JDK's socket classes failed", failure[0]);
         }
-        for (int i = 0; i < TARGETS.length; i++) {
-            if (!patched[i]) {
-                throw new IllegalStateException("Java " + System.getProperty("java.version") + " has no " + TARGETS[i]
-                        + " to patch");
-            }
+    }
+
+    /**
+     * The file that says the targets were found patchable in this runtime image by this version
+     * of the agent: named after the image (its home, version, and the size and time of its
+     * modules file) and the agent's own jar; null where there is no private directory.
+     */
+    private static java.nio.file.Path checkedMarker() {
+        java.nio.file.Path dir = PrivateJna.privateDir();
+        if (dir == null) {
+            return null;
+        }
+        try {
+            String home = System.getProperty("java.home");
+            java.nio.file.Path modules = java.nio.file.Paths.get(home, "lib", "modules");
+            String key = home + "|" + System.getProperty("java.runtime.version") + "|" + java.nio.file.Files.size(modules)
+                    + "|" + java.nio.file.Files.getLastModifiedTime(modules).toMillis() + "|"
+                    + JdkPatcher.class.getProtectionDomain().getCodeSource().getLocation();
+            return dir.resolve("patchable-" + Integer.toHexString(key.hashCode()) + "-" + Integer.toHexString(key.length()));
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
         }
     }
 

@@ -23,26 +23,54 @@ final class PrivateJna {
         "jna.noclasspath", "jna.nounpack", "jna.tmpdir", "jnidispatch.path", "jnidispatch.preserve",
         "jna.debug_load", "jna.debug_load.jna"};
 
-    private PrivateJna() {
-    }
+    private final String[] saved = new String[KEYS.length];
+    private final Thread loader;
+    private volatile Throwable failure;
 
-    /** Loads JNA's stub; returns null, or why it could not (the transport then does without). */
-    static synchronized Throwable load() {
-        String[] saved = new String[KEYS.length];
+    /**
+     * Sets the properties for the agent's JNA and starts loading its stub on a thread of its own
+     * ({@code before} runs there first). Whichever thread then initialises JNA first, this one or
+     * the transport's, does so under these properties; {@link #finish} puts them back.
+     */
+    private PrivateJna(Runnable before) {
         for (int i = 0; i < KEYS.length; i++) {
             saved[i] = System.getProperty(KEYS[i]);
             System.clearProperty(KEYS[i]);
         }
-        try {
-            System.setProperty("jna.nosys", "true");
-            Path dir = privateDir();
-            if (dir != null) {
-                System.setProperty("jna.tmpdir", dir.toString());
+        System.setProperty("jna.nosys", "true");
+        Path dir = privateDir();
+        if (dir != null) {
+            System.setProperty("jna.tmpdir", dir.toString());
+        }
+        loader = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    before.run();
+                    // reading a value JNA computes at class initialisation loads the stub
+                    if (Native.POINTER_SIZE <= 0) {
+                        failure = new IllegalStateException("JNA reports no pointer size");
+                    }
+                } catch (Throwable t) {
+                    failure = t;
+                }
             }
-            // reading a value JNA computes at class initialisation loads the stub
-            return Native.POINTER_SIZE > 0 ? null : new IllegalStateException("JNA reports no pointer size");
-        } catch (Throwable t) {
-            return t;
+        }, "comsock-jna");
+        loader.setDaemon(true);
+        loader.start();
+    }
+
+    static PrivateJna begin(Runnable before) {
+        return new PrivateJna(before);
+    }
+
+    /**
+     * Waits for the stub to be loaded, then restores the properties exactly as they were.
+     * Returns null, or why JNA could not load (the transport then does without).
+     */
+    Throwable finish() throws InterruptedException {
+        try {
+            loader.join();
         } finally {
             for (int i = 0; i < KEYS.length; i++) {
                 if (saved[i] == null) {
@@ -52,10 +80,11 @@ final class PrivateJna {
                 }
             }
         }
+        return failure;
     }
 
     /** The directory of the agent's own jar (private to its user), or null where there is none. */
-    private static Path privateDir() {
+    static Path privateDir() {
         try {
             return Paths.get(PrivateJna.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent();
         } catch (Exception | LinkageError e) {
