@@ -190,12 +190,17 @@ final class JdkPatcher {
         };
         // stays: what loads later is patched as it loads
         inst.addTransformer(t, true);
+        java.util.Map<String, Target> byName = new java.util.HashMap<>();
+        for (int i = 0; i < TARGETS.length; i++) {
+            if (present[i]) {
+                byName.put(TARGETS[i].owner.replace('/', '.'), TARGETS[i]);
+            }
+        }
         java.util.List<Class<?>> loaded = new java.util.ArrayList<>();
         for (Class<?> c : inst.getAllLoadedClasses()) {
-            for (int i = 0; i < TARGETS.length; i++) {
-                if (present[i] && TARGETS[i].is(c.getName().replace('.', '/'), c.getModule())) {
-                    loaded.add(c);
-                }
+            Target target = byName.get(c.getName());
+            if (target != null && target.module() == c.getModule()) {
+                loaded.add(c);
             }
         }
         if (!loaded.isEmpty()) {

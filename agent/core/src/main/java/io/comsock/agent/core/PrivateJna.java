@@ -1,8 +1,13 @@
 package io.comsock.agent.core;
 
 import com.sun.jna.Native;
+import com.sun.jna.Platform;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 
 /**
  * Loads the agent's own JNA with settings of its own, whatever the application's {@code jna.*}
@@ -14,8 +19,8 @@ import java.nio.file.Paths;
  * found, would have the agent load that one: a version that does not match the agent's JNA, and a
  * library that the application's JNA then cannot load a second time. So the stub is loaded once,
  * during start-up and before the application's {@code main}, from the agent's own jar, unpacked
- * into the agent's private directory; the properties are set for that moment only and then put
- * back exactly as they were.
+ * (once per agent version) into the agent's private directory; the properties are set for that
+ * moment only and then put back exactly as they were.
  */
 final class PrivateJna {
     /** Every property JNA reads or writes while it loads its stub. */
@@ -39,14 +44,27 @@ final class PrivateJna {
         }
         System.setProperty("jna.nosys", "true");
         Path dir = privateDir();
+        Path stub = null;
         if (dir != null) {
             System.setProperty("jna.tmpdir", dir.toString());
+            // the stub, unpacked once per agent version beside the agent's jar, so that a start
+            // neither inflates nor writes it (nor seeds the random names of temporary files)
+            Path jar = jarPath();
+            stub = jar == null ? null : dir.resolve("jna-" + jar.getFileName()).resolve(System.mapLibraryName("jnidispatch"));
+            if (stub != null && Files.isRegularFile(stub)) {
+                System.setProperty("jna.boot.library.path", stub.getParent().toString());
+                stub = null;
+            }
         }
+        Path unpack = stub;
         loader = new Thread(new Runnable() {
             @Override
             public void run() {
                 try {
                     before.run();
+                    if (unpack != null) {
+                        unpack(unpack);
+                    }
                     // reading a value JNA computes at class initialisation loads the stub
                     if (Native.POINTER_SIZE <= 0) {
                         failure = new IllegalStateException("JNA reports no pointer size");
@@ -85,10 +103,32 @@ final class PrivateJna {
 
     /** The directory of the agent's own jar (private to its user), or null where there is none. */
     static Path privateDir() {
+        Path jar = jarPath();
+        return jar == null ? null : jar.getParent();
+    }
+
+    private static Path jarPath() {
         try {
-            return Paths.get(PrivateJna.class.getProtectionDomain().getCodeSource().getLocation().toURI()).getParent();
+            return Paths.get(PrivateJna.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         } catch (Exception | LinkageError e) {
             return null;
+        }
+    }
+
+    /** Writes JNA's stub for this platform from the agent's jar to {@code stub}, and points JNA at it. */
+    private static void unpack(Path stub) {
+        String resource = "com/sun/jna/" + Platform.RESOURCE_PREFIX + "/" + stub.getFileName();
+        try (InputStream in = PrivateJna.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                return; // JNA then looks for it itself, and says what is missing
+            }
+            Files.createDirectories(stub.getParent());
+            Path part = Files.createTempFile(stub.getParent(), "part", ".tmp");
+            Files.copy(in, part, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(part, stub, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            System.setProperty("jna.boot.library.path", stub.getParent().toString());
+        } catch (IOException | RuntimeException e) {
+            // JNA unpacks it to a temporary file instead
         }
     }
 }

@@ -69,7 +69,8 @@ final class SocketHook {
         try {
             // the guards first: the wrapper is what makes the patched JDK route at all
             for (int f = values.length - 1; f >= 0; f--) {
-                javaNet.findStaticSetter(hook, FIELDS[f], BiFunction.class).invoke(values[f]);
+                // invokeExact at the setter's own type: no adapter to generate
+                javaNet.findStaticSetter(hook, FIELDS[f], BiFunction.class).invokeExact((BiFunction<?, ?, ?>) values[f]);
             }
         } catch (ReflectiveOperationException | RuntimeException | Error e) {
             throw e;
