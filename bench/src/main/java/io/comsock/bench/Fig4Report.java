@@ -41,12 +41,12 @@ final class Fig4Report {
         return Arrays.stream(v).max().orElse(Double.NaN);
     }
 
-    /** The issue's reference figures for this machine (Java 17): TCP loopback and UNIX sockets, 1 B..512 KB. */
+    /** The reference figures for this machine (Java 17): TCP loopback and UNIX sockets, 1 B..512 KB. */
     static final double REF_TCP_RTT_US = 14.8;
     static final double REF_UNIX_RTT_US = 8.3;
     static final double[] REF_TCP_MBPS = {0.9, 56, 353, 1943, 4716, 4741};
     static final double[] REF_UNIX_MBPS = {0.9, 62, 810, 3311, 5853, 6774};
-    /** The smallest throughput ratio com-socket / TCP the issue asks for at each size. */
+    /** The smallest throughput ratio com-socket / TCP targeted at each size. */
     static final double[] NEED = {10, 10, 3, 3, 2.5, 2.5};
     /** Average CPUs kept busy by other processes above which the machine does not count as idle. */
     static final double BUSY_OTHERS = 0.15;
@@ -157,9 +157,9 @@ final class Fig4Report {
                 c.othersTotal > BUSY_OTHERS ? " (**not idle**)" : " (idle)", c.steal));
     }
 
-    /** TCP and UNIX sockets as measured here beside the issue's reference figures for this machine. */
+    /** TCP and UNIX sockets as measured here beside the reference figures for this machine. */
     private static void baseline(StringBuilder sb, Fig4Bench.Result com, Fig4Bench.Result tcp, Fig4Bench.Result unix) {
-        sb.append("\n## Baseline against the issue's reference figures (Java 17, this machine)\n\n");
+        sb.append("\n## Baseline against the reference figures (Java 17, this machine)\n\n");
         sb.append("| | TCP here | TCP reference | here / reference | UNIX here | UNIX reference "
                 + "| com-socket vs reference TCP |\n| --- | --- | --- | --- | --- | --- | --- |\n");
         sb.append(fmt("| 64 B round trip (µs) | %.1f | %.1f | %.2f | %.1f | %.1f | %s |%n", median(tcp.pingMedian),

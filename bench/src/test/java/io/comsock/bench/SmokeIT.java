@@ -76,7 +76,7 @@ class SmokeIT {
         for (String size : List.of("| 1 B |", "| 64 B |", "| 1 KB |", "| 8 KB |", "| 64 KB |", "| 512 KB |")) {
             assertEquals(2, md.split(Pattern.quote(size), -1).length - 1, size + " in the time and throughput tables: " + md);
         }
-        for (String section : List.of("## Latency", "## Conditions of the run", "## Baseline against the issue's reference",
+        for (String section : List.of("## Latency", "## Conditions of the run", "## Baseline against the reference",
                 "## Targets")) {
             assertTrue(md.contains(section), section + ": " + md);
         }
