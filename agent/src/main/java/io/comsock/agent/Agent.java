@@ -190,9 +190,9 @@ public final class Agent {
     }
 
     /**
-     * Writes the nested core jar to {@code coreJar}, and removes copies of other versions that
-     * are older than a day (a JVM running one keeps its open file; one starting one writes it
-     * again if it went).
+     * Writes the nested core jar to {@code coreJar}, and removes what other versions of the agent
+     * left that is older than a day (a JVM running one keeps its open files; one starting one
+     * writes them again if they went).
      */
     private static void extract(Path agentJar, Path coreJar) throws IOException {
         try (InputStream in = Agent.class.getResourceAsStream(CORE)) {
@@ -201,10 +201,20 @@ public final class Agent {
             }
             materialize(coreJar, in.readAllBytes());
         }
+        // what other versions left: their core jars, JNA stubs ("jna-core-..."), patch checks
+        // ("patchable-..."), and files of runs killed midway ("map...", "part...")
         long dayAgo = System.currentTimeMillis() - 24L * 3600 * 1000;
-        try (var old = Files.newDirectoryStream(coreJar.getParent(), "core-*.jar")) {
+        Path ownStub = coreJar.resolveSibling("jna-" + coreJar.getFileName());
+        try (var old = Files.newDirectoryStream(coreJar.getParent(), "{core-,jna-core-,patchable-,map,part}*")) {
             for (Path p : old) {
-                if (!p.equals(coreJar) && Files.getLastModifiedTime(p).toMillis() < dayAgo) {
+                if (!p.equals(coreJar) && !p.equals(ownStub) && Files.getLastModifiedTime(p).toMillis() < dayAgo) {
+                    if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        try (var inside = Files.newDirectoryStream(p)) {
+                            for (Path q : inside) {
+                                Files.deleteIfExists(q);
+                            }
+                        }
+                    }
                     Files.deleteIfExists(p);
                 }
             }
