@@ -64,8 +64,8 @@ public final class AgentRuntime {
         long t1 = System.nanoTime();
         // the transport opens on a second thread while this one patches the JDK: the two are
         // independent, and start-up is what the application waits for; JNA's stub loads on a
-        // third thread (the grant first: its reflection costs a few
-        // milliseconds of generated classes, and only JNA needs it)
+        // third thread (the grant first: its reflection costs a few milliseconds of generated
+        // classes, and only JNA needs it)
         PrivateJna jna = PrivateJna.begin(new Runnable() {
             @Override
             public void run() {
@@ -105,7 +105,7 @@ public final class AgentRuntime {
         if (Log.debug()) {
             // (formatting loads the locale machinery: only when asked for)
             Log.debug(String.format(java.util.Locale.ROOT, "start-up: configuration %.1f ms, hook %.1f ms, patch %.1f ms,"
-                    + " then waited %.1f ms for the transport (opened in %.1f ms beside them)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+                    + " then waited %.1f ms for the transport and JNA (the transport opened in %.1f ms beside them)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
                     (t3 - t2) / 1e6, (t4 - t3) / 1e6, opener.nanos / 1e6));
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
