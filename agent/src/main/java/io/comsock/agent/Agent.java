@@ -8,12 +8,10 @@ import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
 import java.lang.module.ModuleDescriptor;
 import java.net.URL;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
 import java.util.Set;
@@ -70,7 +68,6 @@ public final class Agent {
         }
         try {
             Path cache = cacheDir();
-            warmMapping(cache);
             Object problem = coreLoader(cache, inst).entry(ENTRY).apply(new Object[] {"start", args, inst, attached});
             started = problem == null;
             return (String) problem;
@@ -98,34 +95,6 @@ public final class Agent {
             value = System.getProperty("comsock.enabled", System.getenv("COMSOCK_ENABLED"));
         }
         return "false".equalsIgnoreCase(value);
-    }
-
-    /**
-     * From Java 18 on, the JDK builds every mapped buffer through a reflective constructor whose
-     * first use generates a dozen classes (about 25 ms). The transport's first mapping would pay
-     * that on the start-up path; here a thread pays it while the core loads. Before 18 there is
-     * nothing to gain.
-     */
-    private static void warmMapping(Path cache) {
-        if (Runtime.version().feature() < 18) {
-            return;
-        }
-        Thread t = new Thread(new Runnable() {
-            @Override
-            public void run() {
-                try {
-                    Path f = Files.createTempFile(cache, "map", ".tmp");
-                    try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                            StandardOpenOption.DELETE_ON_CLOSE)) {
-                        ch.map(FileChannel.MapMode.READ_WRITE, 0, 0);
-                    }
-                } catch (IOException | RuntimeException e) {
-                    // only a head start: the transport's own mapping does the same work
-                }
-            }
-        }, "comsock-warm");
-        t.setDaemon(true);
-        t.start();
     }
 
     /**
@@ -170,7 +139,7 @@ public final class Agent {
             inst.redefineModule(Object.class.getModule(), Set.of(),
                     Map.of("jdk.internal.access", Set.of(loader.getUnnamedModule())), Map.of(), Set.of(), Map.of());
             ModuleDescriptor descriptor = ModuleDescriptor.newAutomaticModule(CORE_MODULE)
-                    .packages(loader.packages(BOOT_PACKAGE)).build();
+                    .packages(packages(loader, coreJar)).build();
             agent = (Module) loader.entry(BOOT_PACKAGE + ".ModuleDefiner").apply(new Object[] {loader, descriptor,
                 loader.location()});
         } else {
@@ -187,6 +156,39 @@ public final class Agent {
                     Map.of("java.net", Set.of(agent)), Set.of(), Map.of());
         }
         return loader;
+    }
+
+    /**
+     * The packages of the core's module: those of the core jar but the boot package, listed once
+     * in a file beside the extracted jar (reading a few lines is cheaper than walking the jar).
+     */
+    private static Set<String> packages(CoreLoader loader, Path coreJar) {
+        Path list = coreJar.resolveSibling(coreJar.getFileName() + ".packages");
+        try {
+            // (no reader: decoding the bytes as a whole loads no decoder classes)
+            String text = new String(Files.readAllBytes(list), java.nio.charset.StandardCharsets.UTF_8);
+            Set<String> packages = new java.util.HashSet<>();
+            for (int from = 0; from < text.length(); ) {
+                int end = text.indexOf('\n', from);
+                end = end < 0 ? text.length() : end;
+                if (end > from) {
+                    packages.add(text.substring(from, end));
+                }
+                from = end + 1;
+            }
+            if (packages.isEmpty()) {
+                throw new IOException(list + " is empty");
+            }
+            return packages;
+        } catch (IOException | RuntimeException absent) {
+            Set<String> packages = loader.packages(BOOT_PACKAGE);
+            try {
+                materialize(list, String.join("\n", packages).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IOException notWritten) {
+                // listed again next time
+            }
+            return packages;
+        }
     }
 
     /**
@@ -207,7 +209,8 @@ public final class Agent {
         Path ownStub = coreJar.resolveSibling("jna-" + coreJar.getFileName());
         try (var old = Files.newDirectoryStream(coreJar.getParent(), "{core-,jna-core-,patchable-,map,part}*")) {
             for (Path p : old) {
-                if (!p.equals(coreJar) && !p.equals(ownStub) && Files.getLastModifiedTime(p).toMillis() < dayAgo) {
+                if (!p.equals(coreJar) && !p.equals(ownStub) && !p.getFileName().toString().startsWith(coreJar.getFileName().toString())
+                        && Files.getLastModifiedTime(p).toMillis() < dayAgo) {
                     if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                         try (var inside = Files.newDirectoryStream(p)) {
                             for (Path q : inside) {
@@ -224,18 +227,25 @@ public final class Agent {
     private static Path cacheDir() throws IOException {
         Path dir = Paths.get(System.getProperty("java.io.tmpdir"), "comsock-agent-" + System.getProperty("user.name", "user"));
         try {
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } catch (java.nio.file.FileAlreadyExistsException exists) {
-            // made by an earlier run: used only if it is ours and private (checked below)
-        }
-        try {
-            // our uid is the owner of /proc/self; comparing numbers needs no user database lookup
+            // one stat of the directory (not following a link) and one of /proc/self, whose owner
+            // is our uid: comparing numbers needs no user database lookup
+            Map<String, Object> a;
+            try {
+                a = Files.readAttributes(dir, "unix:uid,mode,isDirectory", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            } catch (java.nio.file.NoSuchFileException absent) {
+                try {
+                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                } catch (java.nio.file.FileAlreadyExistsException raced) {
+                    // made meanwhile by another JVM: checked below like any
+                }
+                a = Files.readAttributes(dir, "unix:uid,mode,isDirectory", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            }
             Object me = Files.getAttribute(Paths.get("/proc/self"), "unix:uid");
-            if (!Files.isSymbolicLink(dir) && Files.isDirectory(dir) && me.equals(Files.getAttribute(dir, "unix:uid"))
-                    && Files.getPosixFilePermissions(dir).equals(PosixFilePermissions.fromString("rwx------"))) {
+            if (Boolean.TRUE.equals(a.get("isDirectory")) && me.equals(a.get("uid"))
+                    && (((Integer) a.get("mode")) & 0777) == 0700) {
                 return dir;
             }
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException notUnix) {
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException notUnix) {
             // fall back to a fresh private directory
         }
         return Files.createTempDirectory("comsock-agent");

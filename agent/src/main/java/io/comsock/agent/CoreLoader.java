@@ -27,6 +27,8 @@ import java.util.zip.ZipFile;
  * (its parent is the platform loader). Its classes go to one named module once the launcher has
  * defined one to it (Java 22+), else to its own unnamed module.
  *
+ * <p>The agent's JNA gets settings of its own as its classes load (see {@link PropertyRedirect}).
+ *
  * <p>It is also how the core hands the launcher its entry point without reflection: the core's
  * {@code Entry} class, when initialised, passes an instance of itself to its loader's
  * {@link #accept}. (Each first reflective call costs a JVM from Java 18 on several generated
@@ -121,6 +123,13 @@ final class CoreLoader extends ClassLoader implements Consumer<Object> {
             bytes = in.readAllBytes();
         } catch (IOException io) {
             throw new ClassNotFoundException(name + ": cannot read it from " + location, io);
+        }
+        if (PropertyRedirect.applies(name)) {
+            try {
+                bytes = PropertyRedirect.redirect(bytes);
+            } catch (IllegalArgumentException bad) {
+                throw new ClassFormatError(name + " in " + location + ": " + bad.getMessage());
+            }
         }
         return defineClass(name, bytes, 0, bytes.length, domain);
     }

@@ -118,12 +118,54 @@ public final class ComDomain implements Closeable {
      * @throws DomainInUseException if a live process owns the domain
      */
     public static ComDomain open(ComConfig config) throws IOException {
-        ComDomain d = new ComDomain(config, Region.create(config));
-        d.region.buf.putInt(H_POLLERS, 1); // the daemon counts as a poller until it sleeps
-        VarHandle.fullFence();
-        d.daemon.start();
-        Runtime.getRuntime().addShutdownHook(d.shutdownHook);
-        return d;
+        return claim(config).open();
+    }
+
+    /**
+     * Takes domain {@code config.domain} for this process without starting it: its region is
+     * created and published, so no other process can take the domain and peers may already
+     * connect (their connections wait for {@link Claim#open}), but nothing is mapped and no thread
+     * runs yet. Taking a domain costs a few system calls; opening it, the mapping and the daemon.
+     *
+     * @throws DomainInUseException if a live process owns the domain
+     */
+    public static Claim claim(ComConfig config) throws IOException {
+        return new Claim(config, Region.Claim.take(config));
+    }
+
+    /** A domain taken by {@link #claim} and not opened yet. */
+    public static final class Claim implements Closeable {
+        private final ComConfig config;
+        private final Region.Claim region;
+
+        private Claim(ComConfig config, Region.Claim region) {
+            this.config = config;
+            this.region = region;
+        }
+
+        /** The domain id taken. */
+        public int id() {
+            return config.domain;
+        }
+
+        /**
+         * Maps the region and starts the receive daemon, which then serves what peers posted
+         * meanwhile. Once only; a failure gives the domain up.
+         */
+        public ComDomain open() throws IOException {
+            ComDomain d = new ComDomain(config, region.map());
+            d.region.buf.putInt(H_POLLERS, 1); // the daemon counts as a poller until it sleeps
+            VarHandle.fullFence();
+            d.daemon.start();
+            Runtime.getRuntime().addShutdownHook(d.shutdownHook);
+            return d;
+        }
+
+        /** Gives the domain up if it was not opened; does nothing once it was. */
+        @Override
+        public void close() throws IOException {
+            region.close();
+        }
     }
 
     public int id() {
@@ -500,12 +542,9 @@ public final class ComDomain implements Closeable {
     }
 
     private void daemonLoop() {
-        Throwable noFutex = Doorbell.loadNative();
-        if (noFutex != null) {
-            System.err.println("comsock: futex wake-ups unavailable, the daemon polls every millisecond: " + noFutex);
-        }
         Memory[] timespec = new Memory[1];
         int idle = 0;
+        boolean nativeLoaded = false;
         while (!stopping) {
             int n = 0;
             long tick = 0;
@@ -545,6 +584,16 @@ public final class ComDomain implements Closeable {
                 continue;
             }
             idle = 0;
+            if (!nativeLoaded) {
+                // the futex binding loads before the first sleep, not before the first drain:
+                // what peers posted while this domain was being opened is served first
+                nativeLoaded = true;
+                Throwable noFutex = Doorbell.loadNative();
+                if (noFutex != null) {
+                    System.err.println("comsock: futex wake-ups unavailable, the daemon polls every millisecond: " + noFutex);
+                }
+                continue;
+            }
             int bell = doorbell.value();
             Region.I32.getAndAdd(region.buf, H_POLLERS, -1);
             if (!pending() && !stopping) {

@@ -34,7 +34,7 @@ final class Futex {
                 throw new UnsupportedOperationException("no futex system call number for arch "
                         + System.getProperty("os.arch"));
             }
-            Native.register(Futex.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+            Native.register(Futex.class, NativeLibrary.getProcess());
         } catch (Throwable t) {
             failure = t;
         }

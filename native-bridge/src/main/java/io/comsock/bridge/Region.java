@@ -63,7 +63,7 @@ final class Region implements AutoCloseable {
     }
 
     static Path pathOf(Path dir, int domain) {
-        return dir.resolve("domain-" + domain + ".region");
+        return Claim.pathOf(dir, domain);
     }
 
     /**
@@ -73,134 +73,248 @@ final class Region implements AutoCloseable {
      * @throws DomainInUseException when a live process owns the domain
      */
     static Region create(ComConfig config) throws IOException {
-        Path dir = config.dir;
-        createDirectory(dir, config.group);
-        Path path = pathOf(dir, config.domain);
-        RegionLayout layout = RegionLayout.of(config);
-        for (int attempt = 0; ; attempt++) {
-            removeStale(path, config.domain);
-            long pid = pid();
-            Path tmp = dir.resolve("domain-" + config.domain + ".region." + pid + "." + System.nanoTime());
-            FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.READ, StandardOpenOption.WRITE),
-                    PosixFilePermissions.asFileAttribute(filePermissions(config.group)));
-            try {
-                // set again: creation modes pass through the umask, which would drop group access
-                Files.setPosixFilePermissions(tmp, filePermissions(config.group));
-                setGroup(tmp, config.group);
-                FileLock lock = ch.lock();
-                ch.write(ByteBuffer.allocate(1), layout.size - 1);
-                MappedByteBuffer buf = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.size);
-                buf.order(ByteOrder.nativeOrder());
-                // an incarnation tag, not a secret: unique per process start is all it needs
-                long identity = ((ThreadLocalRandom.current().nextLong() ^ System.nanoTime() ^ (pid << 40)) & ~0xFFL)
-                        | config.domain;
-                if ((identity >>> 8) == 0) {
-                    identity |= 1L << 8;
-                }
-                buf.putLong(H_MAGIC, MAGIC);
-                buf.putInt(H_VERSION, VERSION);
-                buf.putInt(H_DOMAIN, config.domain);
-                buf.putLong(H_PID, pid);
-                buf.putLong(H_IDENTITY, identity);
-                buf.putInt(H_BLOCK_SIZE, BLOCK_SIZE);
-                buf.putInt(H_BLOCKS, layout.blocks);
-                buf.putInt(H_LANES, layout.lanes);
-                buf.putInt(H_LANE_CAPACITY, layout.laneCapacity);
-                buf.putInt(H_SLOTS, layout.slots);
-                buf.putInt(H_WINDOW, layout.window);
-                buf.putLong(H_SIZE, layout.size);
-                buf.putLong(H_HEARTBEAT, System.currentTimeMillis());
-                // plain stores and a fence: no VarHandle linkage on the start-up path; the file is
-                // published by the link below, after this fence, anyway
-                VarHandle.releaseFence();
-                buf.putInt(H_STATE, STATE_READY);
-                try {
-                    // a hard link publishes the finished file atomically and fails if another
-                    // process published one first
-                    Files.createLink(path, tmp);
-                } catch (FileAlreadyExistsException raced) {
-                    if (attempt >= 2) {
-                        throw new DomainInUseException("domain=" + config.domain
-                                + " is being taken by another process at the same time (" + path + ")");
-                    }
-                    lock.release();
-                    ch.close();
-                    continue;
-                } finally {
-                    Files.deleteIfExists(tmp);
-                }
-                return new Region(path, config.domain, identity, pid, layout, buf, ch, lock);
-            } catch (IOException | RuntimeException e) {
-                if (ch.isOpen()) {
-                    ch.close();
-                }
-                Files.deleteIfExists(tmp);
-                throw e;
-            }
-        }
+        return Claim.take(config).map();
     }
 
     /**
-     * This process's id, for messages and the status listing. Read from {@code /proc/self}: the
-     * first use of {@code ProcessHandle} starts the JDK's process reaper machinery, milliseconds
-     * of an agent's start-up.
+     * A region taken but not mapped yet: its file is published with its header, and this process
+     * holds the owner's lock, so the domain is this process's and peers may already post to it;
+     * nothing of the file has been mapped. Taking it costs a few system calls and no generated
+     * classes: a process can own its domain at once and map the region later (an agent does so
+     * after the application's {@code main} has started). A nested class, so that taking it does
+     * not initialise {@link Region} and its variable handles.
      */
-    static long pid() {
-        try {
-            return Long.parseLong(Files.readSymbolicLink(Path.of("/proc/self")).toString());
-        } catch (IOException | RuntimeException notProcfs) {
-            return ProcessHandle.current().pid();
-        }
-    }
+    static final class Claim implements AutoCloseable {
+        final Path path;
+        final int domain;
+        final long identity;
+        final long pid;
+        final RegionLayout layout;
+        private final FileChannel channel;
+        private final FileLock lock;
+        private boolean handedOver;
 
-    private static void removeStale(Path path, int domain) throws IOException {
-        FileChannel ch;
-        try {
-            ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        } catch (NoSuchFileException absent) {
-            return;
+        private Claim(Path path, int domain, long identity, long pid, RegionLayout layout, FileChannel channel,
+                FileLock lock) {
+            this.path = path;
+            this.domain = domain;
+            this.identity = identity;
+            this.pid = pid;
+            this.layout = layout;
+            this.channel = channel;
+            this.lock = lock;
         }
-        try (ch) {
-            FileLock lock = null;
-            // a peer probing liveness holds a shared lock for a few microseconds; retry briefly
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
-            while (lock == null) {
+
+        /**
+         * Takes the region of {@code config.domain}: removes a stale one, writes a new file whose
+         * header is complete and says ready, and publishes it.
+         *
+         * @throws DomainInUseException when a live process owns the domain
+         */
+        static Claim take(ComConfig config) throws IOException {
+            Path dir = config.dir;
+            createDirectory(dir, config.group);
+            Path path = pathOf(dir, config.domain);
+            RegionLayout layout = RegionLayout.of(config);
+            for (int attempt = 0; ; attempt++) {
+                removeStale(path, config.domain);
+                long pid = pid();
+                Path tmp = dir.resolve("domain-" + config.domain + ".region." + pid + "." + System.nanoTime());
+                FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW,
+                        StandardOpenOption.READ, StandardOpenOption.WRITE),
+                        PosixFilePermissions.asFileAttribute(filePermissions(config.group)));
                 try {
-                    lock = ch.tryLock();
-                } catch (OverlappingFileLockException sameJvm) {
-                    lock = null;
-                    if (System.nanoTime() > deadline) {
-                        throw new DomainInUseException("domain=" + domain
-                                + " is already owned by this process (" + path + ")");
+                    // set again: creation modes pass through the umask, which would drop group access
+                    Files.setPosixFilePermissions(tmp, filePermissions(config.group));
+                    setGroup(tmp, config.group);
+                    FileLock lock = ch.lock();
+                    ch.write(ByteBuffer.allocate(1), layout.size - 1);
+                    // an incarnation tag, not a secret: unique per process start is all it needs
+                    long identity = ((ThreadLocalRandom.current().nextLong() ^ System.nanoTime() ^ (pid << 40)) & ~0xFFL)
+                            | config.domain;
+                    if ((identity >>> 8) == 0) {
+                        identity |= 1L << 8;
                     }
-                }
-                if (lock == null) {
-                    if (System.nanoTime() > deadline) {
-                        throw new DomainInUseException("domain=" + domain + " is already owned by live process pid="
-                                + readPid(ch) + " (" + path + ")");
+                    // the header, written whole by one system call before the file is published;
+                    // the rest of the region starts as zeros, which is its empty state
+                    ByteBuffer h = ByteBuffer.allocate(HEADER_SIZE).order(ByteOrder.nativeOrder());
+                    h.putLong(H_MAGIC, MAGIC);
+                    h.putInt(H_VERSION, VERSION);
+                    h.putInt(H_DOMAIN, config.domain);
+                    h.putLong(H_PID, pid);
+                    h.putLong(H_IDENTITY, identity);
+                    h.putInt(H_BLOCK_SIZE, BLOCK_SIZE);
+                    h.putInt(H_BLOCKS, layout.blocks);
+                    h.putInt(H_LANES, layout.lanes);
+                    h.putInt(H_LANE_CAPACITY, layout.laneCapacity);
+                    h.putInt(H_SLOTS, layout.slots);
+                    h.putInt(H_WINDOW, layout.window);
+                    h.putLong(H_SIZE, layout.size);
+                    h.putLong(H_HEARTBEAT, System.currentTimeMillis());
+                    h.putInt(H_STATE, STATE_READY);
+                    while (h.hasRemaining()) {
+                        ch.write(h, h.position());
                     }
-                    sleepQuietly(5);
+                    try {
+                        // a hard link publishes the finished file atomically and fails if another
+                        // process published one first
+                        Files.createLink(path, tmp);
+                    } catch (FileAlreadyExistsException raced) {
+                        if (attempt >= 2) {
+                            throw new DomainInUseException("domain=" + config.domain
+                                    + " is being taken by another process at the same time (" + path + ")");
+                        }
+                        lock.release();
+                        ch.close();
+                        continue;
+                    } finally {
+                        Files.deleteIfExists(tmp);
+                    }
+                    return new Claim(path, config.domain, identity, pid, layout, ch, lock);
+                } catch (IOException | RuntimeException e) {
+                    if (ch.isOpen()) {
+                        ch.close();
+                    }
+                    Files.deleteIfExists(tmp);
+                    throw e;
                 }
             }
-            // nobody owns it: the owner died; remove the stale region (peers still holding the
-            // old mapping see that its owner is dead and fail their connections)
-            Files.deleteIfExists(path);
-            lock.release();
+        }
+
+        /**
+         * This process's id, for messages and the status listing. Read from {@code /proc/self}: the
+         * first use of {@code ProcessHandle} starts the JDK's process reaper machinery, milliseconds
+         * of an agent's start-up.
+         */
+        static Path pathOf(Path dir, int domain) {
+            return dir.resolve("domain-" + domain + ".region");
+        }
+
+        static long pid() {
+            try {
+                return Long.parseLong(Files.readSymbolicLink(Path.of("/proc/self")).toString());
+            } catch (IOException | RuntimeException notProcfs) {
+                return ProcessHandle.current().pid();
+            }
+        }
+
+        private static void removeStale(Path path, int domain) throws IOException {
+            FileChannel ch;
+            try {
+                ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            } catch (NoSuchFileException absent) {
+                return;
+            }
+            try (ch) {
+                FileLock lock = null;
+                // a peer probing liveness holds a shared lock for a few microseconds; retry briefly
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+                while (lock == null) {
+                    try {
+                        lock = ch.tryLock();
+                    } catch (OverlappingFileLockException sameJvm) {
+                        lock = null;
+                        if (System.nanoTime() > deadline) {
+                            throw new DomainInUseException("domain=" + domain
+                                    + " is already owned by this process (" + path + ")");
+                        }
+                    }
+                    if (lock == null) {
+                        if (System.nanoTime() > deadline) {
+                            throw new DomainInUseException("domain=" + domain + " is already owned by live process pid="
+                                    + readPid(ch) + " (" + path + ")");
+                        }
+                        sleepQuietly(5);
+                    }
+                }
+                // nobody owns it: the owner died; remove the stale region (peers still holding the
+                // old mapping see that its owner is dead and fail their connections)
+                Files.deleteIfExists(path);
+                lock.release();
+            }
+        }
+
+        private static long readPid(FileChannel ch) {
+            try {
+                ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
+                if (ch.read(b, H_PID) == 8) {
+                    return b.getLong(0);
+                }
+            } catch (IOException e) {
+                // the pid is only for the message
+            }
+            return -1;
+        }
+
+        private static void createDirectory(Path dir, String group) throws IOException {
+            if (Files.isDirectory(dir)) {
+                return;
+            }
+            Set<PosixFilePermission> perms = PosixFilePermissions.fromString(group == null ? "rwx------" : "rwxrwx---");
+            try {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(perms));
+            } catch (FileAlreadyExistsException raced) {
+                return;
+            }
+            Files.setPosixFilePermissions(dir, perms); // the umask may have narrowed the creation mode
+            setGroup(dir, group);
+        }
+
+        private static Set<PosixFilePermission> filePermissions(String group) {
+            return PosixFilePermissions.fromString(group == null ? "rw-------" : "rw-rw----");
+        }
+
+        private static void setGroup(Path p, String group) throws IOException {
+            if (group == null) {
+                return;
+            }
+            GroupPrincipal g = p.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
+            Files.getFileAttributeView(p, PosixFileAttributeView.class).setGroup(g);
+        }
+
+        private static void sleepQuietly(long millis) {
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Maps the region; from then on the region owns the file, its lock and its removal. */
+        synchronized Region map() throws IOException {
+            if (handedOver || !channel.isOpen()) {
+                throw new IllegalStateException("the region of domain " + domain + " was already mapped or released");
+            }
+            try {
+                MappedByteBuffer buf = channel.map(FileChannel.MapMode.READ_WRITE, 0, layout.size);
+                buf.order(ByteOrder.nativeOrder());
+                handedOver = true;
+                return new Region(path, domain, identity, pid, layout, buf, channel, lock);
+            } catch (IOException | RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        /** Gives the domain up, unless it was mapped: the file goes, then the lock. */
+        @Override
+        public synchronized void close() throws IOException {
+            if (handedOver) {
+                return;
+            }
+            try {
+                if (lock.isValid()) {
+                    Files.deleteIfExists(path);
+                    lock.release();
+                }
+            } finally {
+                channel.close();
+            }
         }
     }
 
-    private static long readPid(FileChannel ch) {
-        try {
-            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
-            if (ch.read(b, H_PID) == 8) {
-                return b.getLong(0);
-            }
-        } catch (IOException e) {
-            // the pid is only for the message
-        }
-        return -1;
-    }
+
+
 
     /**
      * Maps the region of a peer domain for sending.
@@ -318,37 +432,7 @@ final class Region implements AutoCloseable {
         channel.close();
     }
 
-    private static void createDirectory(Path dir, String group) throws IOException {
-        if (Files.isDirectory(dir)) {
-            return;
-        }
-        Set<PosixFilePermission> perms = PosixFilePermissions.fromString(group == null ? "rwx------" : "rwxrwx---");
-        try {
-            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(perms));
-        } catch (FileAlreadyExistsException raced) {
-            return;
-        }
-        Files.setPosixFilePermissions(dir, perms); // the umask may have narrowed the creation mode
-        setGroup(dir, group);
-    }
 
-    private static Set<PosixFilePermission> filePermissions(String group) {
-        return PosixFilePermissions.fromString(group == null ? "rw-------" : "rw-rw----");
-    }
 
-    private static void setGroup(Path p, String group) throws IOException {
-        if (group == null) {
-            return;
-        }
-        GroupPrincipal g = p.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(group);
-        Files.getFileAttributeView(p, PosixFileAttributeView.class).setGroup(g);
-    }
 
-    private static void sleepQuietly(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }

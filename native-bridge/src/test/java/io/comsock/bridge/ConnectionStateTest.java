@@ -131,6 +131,52 @@ class ConnectionStateTest {
     }
 
     @Test
+    void aClaimedDomainIsOwnedBeforeItOpensAndServesWhatCameMeanwhile() throws Exception {
+        ComDomain.Claim claim = ComDomain.claim(ComConfig.builder(6).dir(dir).build());
+        try {
+            DomainInUseException e = assertThrows(DomainInUseException.class,
+                    () -> ComDomain.claim(ComConfig.builder(6).dir(dir).build()));
+            assertTrue(e.getMessage().startsWith("domain=6 is already owned"), e.getMessage());
+            // a peer may connect at once: its request waits in the region until the domain opens
+            java.util.concurrent.CompletableFuture<ComConnection> connecting = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> {
+                        try {
+                            return a.connect(6, 90, 0, 10_000);
+                        } catch (IOException io) {
+                            throw new java.io.UncheckedIOException(io);
+                        }
+                    });
+            Thread.sleep(300);
+            assertFalse(connecting.isDone(), "nothing answers before the domain opens");
+            try (ComDomain d = claim.open(); ComListener l = d.listen(90, 1)) {
+                // the request came before the listener: it is refused, as by any closed port,
+                // or it finds the listener if the daemon drains after the listen
+                try {
+                    ComConnection c = connecting.get(10, TimeUnit.SECONDS);
+                    l.accept(2000).close();
+                    c.close();
+                } catch (java.util.concurrent.ExecutionException refused) {
+                    assertInstanceOf(java.net.ConnectException.class, refused.getCause().getCause(), refused.toString());
+                }
+                assertThrows(IllegalStateException.class, claim::open, "a claim opens once");
+            }
+        } finally {
+            claim.close();
+        }
+        assertFalse(java.nio.file.Files.exists(Region.pathOf(dir, 6)), "the closed domain removed its region");
+    }
+
+    @Test
+    void aClaimGivenUpFreesTheDomain() throws Exception {
+        ComDomain.Claim claim = ComDomain.claim(ComConfig.builder(6).dir(dir).build());
+        claim.close();
+        assertFalse(java.nio.file.Files.exists(Region.pathOf(dir, 6)));
+        try (ComDomain d = ComDomain.open(ComConfig.builder(6).dir(dir).build())) {
+            assertEquals(6, d.id());
+        }
+    }
+
+    @Test
     void regionsArePrivateUnlessAGroupIsNamed() throws Exception {
         java.util.Set<java.nio.file.attribute.PosixFilePermission> perms =
                 java.nio.file.Files.getPosixFilePermissions(Region.pathOf(dir, 1));

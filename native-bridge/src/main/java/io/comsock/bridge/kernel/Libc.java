@@ -39,7 +39,7 @@ final class Libc {
             if (!Platform.isLinux()) {
                 throw new UnsupportedOperationException("AF_COM needs Linux, this is " + System.getProperty("os.name"));
             }
-            Native.register(Libc.class, NativeLibrary.getInstance(Platform.C_LIBRARY_NAME));
+            Native.register(Libc.class, NativeLibrary.getProcess());
         } catch (Throwable t) {
             failure = t;
         }

@@ -18,13 +18,13 @@ public final class AgentRuntime {
     final AgentConfig config;
     final Provider provider;
     final Stats stats;
-    private final InetAddress domainAddress;
+    /** This domain's address, made at first use (InetAddress is not needed before that). */
+    private volatile InetAddress domainAddress;
 
     private AgentRuntime(AgentConfig config, Provider provider) {
         this.config = config;
         this.provider = provider;
         this.stats = new Stats(provider.domain(), provider.name());
-        this.domainAddress = ComAddress.addressOf(provider.domain());
     }
 
     static AgentRuntime current() {
@@ -32,7 +32,12 @@ public final class AgentRuntime {
     }
 
     InetAddress domainAddress() {
-        return domainAddress;
+        InetAddress a = domainAddress;
+        if (a == null) {
+            a = ComAddress.addressOf(provider.domain());
+            domainAddress = a;
+        }
+        return a;
     }
 
     /**
@@ -62,41 +67,30 @@ public final class AgentRuntime {
             return;
         }
         long t1 = System.nanoTime();
-        // the transport opens on a second thread while this one patches the JDK: the two are
-        // independent, and start-up is what the application waits for; JNA's stub loads on a
-        // third thread (the grant first: its reflection costs a few milliseconds of generated
-        // classes, and only JNA needs it)
-        PrivateJna jna = PrivateJna.begin(new Runnable() {
-            @Override
-            public void run() {
-                grantNativeAccess();
-            }
-        });
-        Opener opener = new Opener(config);
+        // the domain is claimed on a second thread while this one patches the JDK: the two are
+        // independent, and start-up is what the application waits for. Only the claim is waited
+        // for (it is what can fail as configuration); the same thread then maps the region and
+        // starts the daemon while the application starts, and JNA loads after that, when the
+        // daemon first sleeps. A routed socket waits for the transport the first time.
+        Opener opener = new Opener(config, PrivateJna.prepare());
         Thread open = new Thread(opener, "comsock-start");
+        open.setDaemon(true);
         Wrapper wrapper = new Wrapper();
         ConnectGuard guard = new ConnectGuard();
         long t2;
         long t3;
-        Throwable noJna;
+        Provider provider;
         try {
             open.start();
             SocketHook.install(wrapper, guard);
             t2 = System.nanoTime();
             JdkPatcher.patch(inst);
             t3 = System.nanoTime();
-            open.join();
-        } finally {
-            // the application finds JNA's properties as it set them, whatever happened
-            noJna = jna.finish();
+            provider = opener.awaitClaim();
+        } catch (Exception | Error e) {
+            opener.abandon(); // the domain is given up again
+            throw e;
         }
-        if (noJna != null) {
-            Log.error("JNA did not load (" + noJna + "): wake-ups fall back to polling, and provider=kernel is unavailable");
-        }
-        if (opener.failure != null) {
-            throw opener.failure;
-        }
-        Provider provider = opener.provider;
         long t4 = System.nanoTime();
         AgentRuntime rt = new AgentRuntime(config, provider);
         current = rt;
@@ -105,13 +99,16 @@ public final class AgentRuntime {
         if (Log.debug()) {
             // (formatting loads the locale machinery: only when asked for)
             Log.debug(String.format(java.util.Locale.ROOT, "start-up: configuration %.1f ms, hook %.1f ms, patch %.1f ms,"
-                    + " then waited %.1f ms for the transport and JNA (the transport opened in %.1f ms beside them)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
+                    + " then waited %.1f ms for the domain (claimed in %.1f ms beside them)", (t1 - t0) / 1e6, (t2 - t1) / 1e6,
                     (t3 - t2) / 1e6, (t4 - t3) / 1e6, opener.nanos / 1e6));
         }
-        long ms = (System.nanoTime() - t0) / 1_000_000;
-        Log.info("domain " + provider.domain() + " (" + rt.domainAddress.getHostAddress() + ") on provider "
-                + provider.name() + (attached ? ", attached to a running JVM" : "") + "; started in " + ms + " ms"
-                + "; settings " + config.sources);
+        if (Log.info()) {
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            Log.info("domain " + provider.domain() + " (" + rt.domainAddress().getHostAddress() + ") on provider "
+                    + provider.name() + (attached ? ", attached to a running JVM" : "") + "; started in " + ms + " ms"
+                    + "; settings " + config.sources);
+        }
+        opener.proceed();
         registerMBeanLater(rt.stats);
     }
 
@@ -163,47 +160,75 @@ public final class AgentRuntime {
         }
     }
 
-    /** Opens the transport on its own thread. */
+    /**
+     * Claims the domain on its own thread, then (once {@link #awaitClaim} has its answer) readies
+     * JNA and opens the rest of the transport.
+     */
     private static final class Opener implements Runnable {
         private final AgentConfig config;
-        volatile Provider provider;
-        volatile Exception failure;
+        private final java.nio.file.Path unpack;
+        private final java.util.concurrent.CountDownLatch claimed = new java.util.concurrent.CountDownLatch(1);
+        private final java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        private volatile boolean abandoned;
+        private volatile Provider provider;
+        private volatile Exception failure;
         volatile long nanos;
 
-        Opener(AgentConfig config) {
+        Opener(AgentConfig config, java.nio.file.Path unpack) {
             this.config = config;
+            this.unpack = unpack;
         }
 
         @Override
         public void run() {
             long t = System.nanoTime();
+            Provider p;
             try {
-                provider = Provider.open(config);
+                p = Provider.claim(config);
+                provider = p;
             } catch (ConfigException | RuntimeException e) {
                 failure = e;
+                return;
+            } finally {
+                nanos = System.nanoTime() - t;
+                claimed.countDown();
             }
-            nanos = System.nanoTime() - t;
+            try {
+                // the rest waits until the agent's start is over, so as not to compete with it
+                go.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (abandoned) {
+                p.release();
+                return;
+            }
+            p.start(new Runnable() {
+                @Override
+                public void run() {
+                    PrivateJna.finish(unpack);
+                }
+            });
         }
-    }
 
-    /**
-     * Java 22+: lets this module (and no other) load native code, so that JNA does not make the
-     * JVM print its warning about restricted methods to every application started with the
-     * agent. The public API for it is itself restricted, so the JDK's internal entry point is used,
-     * which the launcher exported to this module alone. Before Java 22 there is no such warning,
-     * and where the entry point is missing nothing is done.
-     */
-    private static void grantNativeAccess() {
-        Module self = AgentRuntime.class.getModule();
-        if (!self.isNamed()) {
-            return;
+        /** The agent did not start: the claimed domain is released, nothing more opens. */
+        void abandon() {
+            abandoned = true;
+            go.countDown();
         }
-        try {
-            Object access = Class.forName("jdk.internal.access.SharedSecrets").getMethod("getJavaLangAccess").invoke(null);
-            Class.forName("jdk.internal.access.JavaLangAccess").getMethod("addEnableNativeAccess", Module.class)
-                    .invoke(access, self);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            Log.debug("native access not granted to " + self + ": " + e);
+
+        /** Lets the rest of the transport open, once the agent's start is over. */
+        void proceed() {
+            go.countDown();
+        }
+
+        /** The provider once claimed; a failure to claim is thrown. */
+        Provider awaitClaim() throws Exception {
+            claimed.await();
+            if (failure != null) {
+                throw failure;
+            }
+            return provider;
         }
     }
 

@@ -14,6 +14,10 @@ public final class Log {
         level = l;
     }
 
+    static boolean info() {
+        return level != Level.OFF;
+    }
+
     static boolean debug() {
         return level == Level.DEBUG;
     }

@@ -1,6 +1,5 @@
 package io.comsock.agent.core;
 
-import com.sun.jna.Native;
 import com.sun.jna.Platform;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,95 +9,52 @@ import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 
 /**
- * Loads the agent's own JNA with settings of its own, whatever the application's {@code jna.*}
- * system properties say.
+ * The agent's own JNA: its settings and its native stub, whatever the application's JNA uses.
  *
  * <p>The agent's JNA classes are the agent's alone (its class loader reads them from its own
- * jar), but JNA takes the place of its native stub from JVM-wide properties: an application that
- * points {@code jna.boot.library.path} at its own JNA's stub, or leaves the system's stub to be
- * found, would have the agent load that one: a version that does not match the agent's JNA, and a
- * library that the application's JNA then cannot load a second time. So the stub is loaded once,
- * during start-up and before the application's {@code main}, from the agent's own jar, unpacked
- * (once per agent version) into the agent's private directory; the properties are set for that
- * moment only and then put back exactly as they were.
+ * jar), and their property reads and writes go to {@link JnaSettings}, not to the JVM's
+ * properties. This class fills that table before JNA can load: the stub is the one in the
+ * agent's jar, unpacked once per agent version into the agent's private directory (so that a start
+ * neither inflates nor writes it), never one the system or the application provides (another
+ * version, which the application's JNA could then not load a second time); libraries are found
+ * through the process's own symbols, without JNA's search of the system's library directories
+ * (which runs {@code ldconfig}). JNA itself loads later, when the transport first needs it.
  */
 final class PrivateJna {
-    /** Every property JNA reads or writes while it loads its stub. */
-    private static final String[] KEYS = {"jna.boot.library.path", "jna.boot.library.name", "jna.nosys",
-        "jna.noclasspath", "jna.nounpack", "jna.tmpdir", "jnidispatch.path", "jnidispatch.preserve",
-        "jna.debug_load", "jna.debug_load.jna"};
-
-    private final String[] saved = new String[KEYS.length];
-    private final Thread loader;
-    private volatile Throwable failure;
+    private PrivateJna() {
+    }
 
     /**
-     * Sets the properties for the agent's JNA and starts loading its stub on a thread of its own
-     * ({@code before} runs there first). Whichever thread then initialises JNA first, this one or
-     * the transport's, does so under these properties; {@link #finish} puts them back.
+     * Sets the agent's JNA settings. Cheap: it only looks whether the stub is unpacked. Returns
+     * where the stub is still to be unpacked by {@link #finish}, or null.
      */
-    private PrivateJna(Runnable before) {
-        for (int i = 0; i < KEYS.length; i++) {
-            saved[i] = System.getProperty(KEYS[i]);
-            System.clearProperty(KEYS[i]);
-        }
-        System.setProperty("jna.nosys", "true");
+    static Path prepare() {
+        JnaSettings.set("jna.nosys", "true");
+        // the transport binds its functions in the process's own symbols (libc is always there)
+        JnaSettings.set("jna.platform.library.path", "");
         Path dir = privateDir();
-        Path stub = null;
-        if (dir != null) {
-            System.setProperty("jna.tmpdir", dir.toString());
-            // the stub, unpacked once per agent version beside the agent's jar, so that a start
-            // neither inflates nor writes it (nor seeds the random names of temporary files)
-            Path jar = jarPath();
-            stub = jar == null ? null : dir.resolve("jna-" + jar.getFileName()).resolve(System.mapLibraryName("jnidispatch"));
-            if (stub != null && Files.isRegularFile(stub)) {
-                System.setProperty("jna.boot.library.path", stub.getParent().toString());
-                stub = null;
-            }
+        if (dir == null) {
+            return null;
         }
-        Path unpack = stub;
-        loader = new Thread(new Runnable() {
-            @Override
-            public void run() {
-                try {
-                    before.run();
-                    if (unpack != null) {
-                        unpack(unpack);
-                    }
-                    // reading a value JNA computes at class initialisation loads the stub
-                    if (Native.POINTER_SIZE <= 0) {
-                        failure = new IllegalStateException("JNA reports no pointer size");
-                    }
-                } catch (Throwable t) {
-                    failure = t;
-                }
-            }
-        }, "comsock-jna");
-        loader.setDaemon(true);
-        loader.start();
-    }
-
-    static PrivateJna begin(Runnable before) {
-        return new PrivateJna(before);
+        JnaSettings.set("jna.tmpdir", dir.toString());
+        Path jar = jarPath();
+        Path stub = jar == null ? null : dir.resolve("jna-" + jar.getFileName()).resolve(System.mapLibraryName("jnidispatch"));
+        if (stub != null && Files.isRegularFile(stub)) {
+            JnaSettings.set("jna.boot.library.path", stub.getParent().toString());
+            return null;
+        }
+        return stub;
     }
 
     /**
-     * Waits for the stub to be loaded, then restores the properties exactly as they were.
-     * Returns null, or why JNA could not load (the transport then does without).
+     * Unpacks the stub where {@link #prepare} said (null: nothing to do), and lets the agent's
+     * module load native code (Java 22+). Off the start-up path, before the transport opens.
      */
-    Throwable finish() throws InterruptedException {
-        try {
-            loader.join();
-        } finally {
-            for (int i = 0; i < KEYS.length; i++) {
-                if (saved[i] == null) {
-                    System.clearProperty(KEYS[i]);
-                } else {
-                    System.setProperty(KEYS[i], saved[i]);
-                }
-            }
+    static void finish(Path unpack) {
+        grantNativeAccess();
+        if (unpack != null) {
+            unpack(unpack);
         }
-        return failure;
     }
 
     /** The directory of the agent's own jar (private to its user), or null where there is none. */
@@ -126,9 +82,30 @@ final class PrivateJna {
             Path part = Files.createTempFile(stub.getParent(), "part", ".tmp");
             Files.copy(in, part, StandardCopyOption.REPLACE_EXISTING);
             Files.move(part, stub, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            System.setProperty("jna.boot.library.path", stub.getParent().toString());
+            JnaSettings.set("jna.boot.library.path", stub.getParent().toString());
         } catch (IOException | RuntimeException e) {
-            // JNA unpacks it to a temporary file instead
+            // JNA unpacks it to a temporary file of the private directory instead
+        }
+    }
+
+    /**
+     * Java 22+: lets this module (and no other) load native code, so that JNA does not make the
+     * JVM print its warning about restricted methods to every application started with the
+     * agent. The public API for it is itself restricted, so the JDK's internal entry point is used,
+     * which the launcher exported to this module alone. Before Java 22 there is no such warning,
+     * and where the entry point is missing nothing is done.
+     */
+    private static void grantNativeAccess() {
+        Module self = PrivateJna.class.getModule();
+        if (!self.isNamed()) {
+            return;
+        }
+        try {
+            Object access = Class.forName("jdk.internal.access.SharedSecrets").getMethod("getJavaLangAccess").invoke(null);
+            Class.forName("jdk.internal.access.JavaLangAccess").getMethod("addEnableNativeAccess", Module.class)
+                    .invoke(access, self);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            Log.debug("native access not granted to " + self + ": " + e);
         }
     }
 }

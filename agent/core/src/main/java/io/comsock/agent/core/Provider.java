@@ -7,7 +7,9 @@ import io.comsock.bridge.DomainInUseException;
 import io.comsock.bridge.kernel.KernelSocketImpl;
 import io.comsock.bridge.kernel.KernelSupport;
 import java.io.IOException;
+import java.net.SocketException;
 import java.net.SocketImpl;
+import java.util.concurrent.CountDownLatch;
 
 /** How routed sockets move their bytes: the transport behind the agent. */
 abstract class Provider {
@@ -16,17 +18,66 @@ abstract class Provider {
     /** This JVM's domain id. */
     abstract int domain();
 
-    abstract SocketImpl newSocketImpl();
+    /**
+     * A socket implementation of this transport, not created yet. Waits, the first time, until
+     * {@link #start} has finished.
+     *
+     * @throws IOException when the transport could not start
+     */
+    abstract SocketImpl newSocketImpl() throws IOException;
+
+    private final CountDownLatch started = new CountDownLatch(1);
 
     /**
-     * Opens the provider that {@code config.provider} names: {@code shm}, {@code kernel}, or
+     * Runs {@code first} (what must precede the transport's native code), then does what is left
+     * of opening the transport once the provider holds its domain; called once, off the start-up
+     * path. Never throws: a failure is reported by {@link #newSocketImpl}.
+     */
+    final void start(Runnable first) {
+        try {
+            try {
+                first.run();
+            } catch (RuntimeException | LinkageError e) {
+                Log.error("preparing JNA failed (" + e + "); the transport opens without it");
+            }
+            open();
+        } finally {
+            started.countDown();
+        }
+    }
+
+    /** What {@link #start} opens. */
+    abstract void open();
+
+    /** Gives up what {@link #claim} took, for an agent that did not start after all. */
+    abstract void release();
+
+    /** Waits until {@link #start} has finished (a few milliseconds at most: interrupts are kept for later). */
+    final void awaitStarted() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                started.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Takes the provider that {@code config.provider} names: {@code shm}, {@code kernel}, or
      * {@code auto} (the kernel module when it is loaded and this network namespace has a domain
-     * id, the user-space transport otherwise).
+     * id, the user-space transport otherwise). Whatever could make the configuration unusable is
+     * found here; {@link #start} then opens the rest.
      *
      * @throws ConfigException when it cannot serve this JVM (domain in use, no kernel module,
      *     a domain id that disagrees with the namespace's)
      */
-    static Provider open(AgentConfig config) throws ConfigException {
+    static Provider claim(AgentConfig config) throws ConfigException {
         switch (config.provider) {
             case "kernel":
                 return Kernel.open(config);
@@ -41,10 +92,10 @@ abstract class Provider {
                     return Kernel.open(config);
                 }
                 Log.info("provider=auto chose shm, the user-space transport: " + why);
-                return Shm.open(config);
+                return Shm.claim(config);
             }
             default:
-                return Shm.open(config);
+                return Shm.claim(config);
         }
     }
 
@@ -85,25 +136,42 @@ abstract class Provider {
         }
 
         @Override
+        void open() {
+            // nothing more: the kernel holds the rest
+        }
+
+        @Override
+        void release() {
+            // nothing was taken: the domain id is the namespace's
+        }
+
+        @Override
         SocketImpl newSocketImpl() {
+            awaitStarted();
             return new KernelSocketImpl(domain);
         }
     }
 
-    /** The user-space transport over shared memory. */
+    /**
+     * The user-space transport over shared memory. The domain is claimed at once (its region is
+     * published, so it is this JVM's); the region is mapped and the receive daemon started by
+     * {@link #start}, which the first com-socket waits for.
+     */
     static final class Shm extends Provider {
-        final ComDomain domain;
+        private final ComDomain.Claim claim;
+        private volatile ComDomain domain;
+        private volatile IOException failure;
 
-        private Shm(ComDomain domain) {
-            this.domain = domain;
+        private Shm(ComDomain.Claim claim) {
+            this.claim = claim;
         }
 
-        static Shm open(AgentConfig config) throws ConfigException {
+        static Shm claim(AgentConfig config) throws ConfigException {
             if (config.domain < 0) {
                 throw AgentConfig.domainNotSet();
             }
             try {
-                return new Shm(ComDomain.open(ComConfig.builder(config.domain).dir(config.dir).build()));
+                return new Shm(ComDomain.claim(ComConfig.builder(config.domain).dir(config.dir).build()));
             } catch (DomainInUseException e) {
                 throw new ConfigException(e.getMessage() + "; expected a domain id no live process owns");
             } catch (IOException | RuntimeException e) {
@@ -113,18 +181,55 @@ abstract class Provider {
         }
 
         @Override
+        void open() {
+            try {
+                domain = claim.open();
+            } catch (IOException | RuntimeException | LinkageError e) {
+                SocketException f = new SocketException("com-socket could not start domain " + claim.id() + ": " + e);
+                f.initCause(e);
+                failure = f;
+                Log.error(f.getMessage() + "; every connection to a com address fails");
+            }
+        }
+
+        @Override
+        void release() {
+            try {
+                claim.close();
+            } catch (IOException e) {
+                Log.debug("releasing domain " + claim.id() + ": " + e);
+            }
+        }
+
+        /** The running domain, once {@link #start} has opened it. */
+        ComDomain running() throws IOException {
+            ComDomain d = domain;
+            if (d != null) {
+                return d;
+            }
+            awaitStarted();
+            d = domain;
+            if (d == null) {
+                SocketException e = new SocketException(failure.getMessage());
+                e.initCause(failure.getCause());
+                throw e;
+            }
+            return d;
+        }
+
+        @Override
         String name() {
             return "shm";
         }
 
         @Override
         int domain() {
-            return domain.id();
+            return claim.id();
         }
 
         @Override
-        SocketImpl newSocketImpl() {
-            return new ComSocketImpl(domain);
+        SocketImpl newSocketImpl() throws IOException {
+            return new ComSocketImpl(running());
         }
     }
 }

@@ -47,9 +47,9 @@ class AgentConfigTest {
     void withoutTheModuleAutoNeedsADomainAndKernelIsRefused() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeFalse(io.comsock.bridge.kernel.KernelSupport.available(), "module loaded here");
         ConfigException e = assertThrows(ConfigException.class,
-                () -> Provider.open(AgentConfig.load("log=off", Map.of(), Map.of())));
+                () -> Provider.claim(AgentConfig.load("log=off", Map.of(), Map.of())));
         assertTrue(e.getMessage().startsWith("domain is not set"), e.getMessage());
-        e = assertThrows(ConfigException.class, () -> Provider.open(AgentConfig.load("provider=kernel", Map.of(), Map.of())));
+        e = assertThrows(ConfigException.class, () -> Provider.claim(AgentConfig.load("provider=kernel", Map.of(), Map.of())));
         assertEquals("provider=kernel cannot be used: the AF_COM module is not loaded (no /proc/net/comsock) "
                 + "(expected the comsock module loaded, or provider=shm)", e.getMessage());
     }
