@@ -18,7 +18,8 @@ import java.util.Locale;
 
 /**
  * What the agent costs where it does not route: the time from starting a JVM to its
- * {@code main}, and TCP loopback connections (connect + accept, 64-byte round trips) made by a
+ * {@code main} (and, beside it, to its first connection answered, over TCP without the agent and
+ * over com-socket with it), and TCP loopback connections (connect + accept, 64-byte round trips) made by a
  * JVM that runs the agent and served by one (a wildcard server socket, which the agent makes
  * listen on com-socket too), each beside the same without it.
  *
@@ -73,6 +74,7 @@ public final class AgentOverheadBench {
         rows.add(row("JVM start to main (ms)", plain, with));
         rows.add(row("JVM start to main, an agent that does nothing (ms)", plain, empty));
         rows.add(row("JVM start to main, comsock beyond that (ms)", empty, with));
+        rows.add(firstConnection(agentArg, runs));
 
         // the agent on the client: its sockets to 127.0.0.1 are left on TCP
         try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
@@ -131,13 +133,51 @@ public final class AgentOverheadBench {
     }
 
     private static double timeToMain(String agentArg) throws IOException, InterruptedException {
+        return timeTo(agentArg, "start");
+    }
+
+    /** From starting a child JVM to the time it prints (ms). */
+    private static double timeTo(String agentArg, String... args) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
-        Process p = start(agentArg, "start");
+        Process p = start(agentArg, args);
         String line = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
         if (p.waitFor() != 0 || line == null) {
             throw new IOException("child failed: " + new String(p.getErrorStream().readAllBytes()));
         }
         return (Long.parseLong(line.trim()) - t0) / 1e6;
+    }
+
+    /**
+     * What an application waits for its first connection, from JVM start to the first byte
+     * answered: over TCP to loopback without the agent, and over com-socket with it (the agent opens
+     * its transport after {@code main} has started, so the first com connection may wait for it).
+     */
+    private static String firstConnection(String agentArg, int runs) throws IOException, InterruptedException {
+        double[] tcp = new double[runs];
+        double[] com = new double[runs];
+        try (ServerSocket local = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> serve(local));
+            t.setDaemon(true);
+            t.start();
+            Process server = start(String.format(Locale.ROOT, agentArg, 122), "serve");
+            try {
+                String line = new BufferedReader(new InputStreamReader(server.getInputStream())).readLine();
+                if (line == null || !line.startsWith("PORT ")) {
+                    throw new IOException("server child failed: " + new String(server.getErrorStream().readAllBytes()));
+                }
+                String comPort = line.substring(5).trim();
+                for (int r = 0; r < runs; r++) {
+                    tcp[r] = timeTo(null, "first", "127.0.0.1", Integer.toString(local.getLocalPort()));
+                    com[r] = timeTo(String.format(Locale.ROOT, agentArg, 10 + r % 100), "first", "192.168.0.124", comPort);
+                }
+            } finally {
+                server.getOutputStream().close();
+                if (!server.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                    server.destroyForcibly().waitFor();
+                }
+            }
+        }
+        return row("JVM start to its first connection answered: TCP without the agent, com-socket with it (ms)", tcp, com);
     }
 
     /** One child JVM making {@code runs} rounds of 200 connects and 2000 round trips; medians per round. */
@@ -195,6 +235,16 @@ public final class AgentOverheadBench {
 
     private static void child(String[] args) throws IOException {
         if (args[1].equals("start")) {
+            System.out.println(System.nanoTime());
+            return;
+        }
+        if (args[1].equals("first")) {
+            try (Socket s = new Socket(args[2], Integer.parseInt(args[3]))) {
+                s.getOutputStream().write('C');
+                if (s.getInputStream().read() != 'C') {
+                    throw new IOException("no answer from " + args[2]);
+                }
+            }
             System.out.println(System.nanoTime());
             return;
         }

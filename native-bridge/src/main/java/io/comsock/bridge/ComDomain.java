@@ -133,6 +133,15 @@ public final class ComDomain implements Closeable {
         return new Claim(config, Region.Claim.take(config));
     }
 
+    /**
+     * Loads the native part of the wake-ups (the futex binding) now, on the caller's thread, if no
+     * one has yet: otherwise the first daemon loads it before it first sleeps, and a sender that
+     * rings before then waits for it. Returns null, or why it cannot load (then daemons poll).
+     */
+    public static Throwable loadNatives() {
+        return Doorbell.loadNative();
+    }
+
     /** A domain taken by {@link #claim} and not opened yet. */
     public static final class Claim implements Closeable {
         private final ComConfig config;

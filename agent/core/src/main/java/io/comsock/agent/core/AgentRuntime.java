@@ -108,8 +108,7 @@ public final class AgentRuntime {
                     + provider.name() + (attached ? ", attached to a running JVM" : "") + "; started in " + ms + " ms"
                     + "; settings " + config.sources);
         }
-        opener.proceed();
-        registerMBeanLater(rt.stats);
+        opener.proceed(rt.stats);
     }
 
     /**
@@ -161,8 +160,8 @@ public final class AgentRuntime {
     }
 
     /**
-     * Claims the domain on its own thread, then (once {@link #awaitClaim} has its answer) readies
-     * JNA and opens the rest of the transport.
+     * Claims the domain on its own thread, then (once the agent's start is over) readies JNA,
+     * opens the rest of the transport, and registers the MXBean.
      */
     private static final class Opener implements Runnable {
         private final AgentConfig config;
@@ -170,6 +169,7 @@ public final class AgentRuntime {
         private final java.util.concurrent.CountDownLatch claimed = new java.util.concurrent.CountDownLatch(1);
         private final java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
         private volatile boolean abandoned;
+        private volatile Stats stats;
         private volatile Provider provider;
         private volatile Exception failure;
         volatile long nanos;
@@ -209,6 +209,7 @@ public final class AgentRuntime {
                     PrivateJna.finish(unpack);
                 }
             });
+            registerMBean(stats, t);
         }
 
         /** The agent did not start: the claimed domain is released, nothing more opens. */
@@ -217,8 +218,9 @@ public final class AgentRuntime {
             go.countDown();
         }
 
-        /** Lets the rest of the transport open, once the agent's start is over. */
-        void proceed() {
+        /** Lets the rest of the transport open, once the agent's start is over; then the MXBean. */
+        void proceed(Stats counters) {
+            stats = counters;
             go.countDown();
         }
 
@@ -233,25 +235,21 @@ public final class AgentRuntime {
     }
 
     /**
-     * Registers the MXBean off the start-up path (creating the platform MBean server is slow): at
-     * the first connection routed, or a second after start-up, whichever comes first.
+     * Registers the MXBean, a second after start-up: creating the platform MBean server loads and
+     * generates hundreds of classes, which should compete neither with the application's start nor
+     * with its first connections.
      */
-    private static void registerMBeanLater(Stats stats) {
-        Thread t = new Thread(new Runnable() {
-            @Override
-            public void run() {
-                try {
-                    // later than start-up, so the application's own start does not compete with it
-                    stats.firstRouted.await(1, java.util.concurrent.TimeUnit.SECONDS);
-                    ManagementFactory.getPlatformMBeanServer().registerMBean(stats, new ObjectName("io.comsock:type=Agent"));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (Exception | LinkageError e) {
-                    Log.info("the JMX counters are not available: " + e);
-                }
+    private static void registerMBean(Stats stats, long startedAt) {
+        try {
+            long wait = startedAt + 1_000_000_000L - System.nanoTime();
+            if (wait > 0) {
+                Thread.sleep(wait / 1_000_000L, (int) (wait % 1_000_000L));
             }
-        }, "comsock-jmx");
-        t.setDaemon(true);
-        t.start();
+            ManagementFactory.getPlatformMBeanServer().registerMBean(stats, new ObjectName("io.comsock:type=Agent"));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception | LinkageError e) {
+            Log.info("the JMX counters are not available: " + e);
+        }
     }
 }

@@ -182,6 +182,15 @@ abstract class Provider {
 
         @Override
         void open() {
+            // JNA loads beside the mapping of the region: a first connection waits for both
+            Thread natives = new Thread(new Runnable() {
+                @Override
+                public void run() {
+                    ComDomain.loadNatives();
+                }
+            }, "comsock-jna");
+            natives.setDaemon(true);
+            natives.start();
             try {
                 domain = claim.open();
             } catch (IOException | RuntimeException | LinkageError e) {
