@@ -69,9 +69,9 @@ public final class AgentRuntime {
         long t1 = System.nanoTime();
         // the domain is claimed on a second thread while this one patches the JDK: the two are
         // independent, and start-up is what the application waits for. Only the claim is waited
-        // for (it is what can fail as configuration); the same thread then maps the region and
-        // starts the daemon while the application starts, and JNA loads after that, when the
-        // daemon first sleeps. A routed socket waits for the transport the first time.
+        // for (it is what can fail as configuration); once this start is over, the same thread
+        // maps the region and starts the daemon while JNA loads on a third, as the application
+        // starts. A routed socket waits for the transport the first time.
         Opener opener = new Opener(config, PrivateJna.prepare());
         Thread open = new Thread(opener, "comsock-start");
         open.setDaemon(true);
