@@ -32,8 +32,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Unmodified programs in separate JVMs started with {@code -javaagent}. The test JVM and every
- * JVM it starts run in one fresh network namespace (only loopback, up), so a com address that
+ * Unmodified programs in separate JVMs started with {@code -javaagent}. The test JVM runs in a
+ * fresh network namespace (only loopback, up), and each JVM it starts in a fresh one of its own
+ * with loopback down, but for the tests that need TCP (see {@link Jvm}): a com address that
  * leaked to TCP would fail with "Network is unreachable" instead of leaving the machine.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -69,73 +70,81 @@ class AgentIT {
 
     @Test
     void aWildcardServerTakesComAndTcpClientsAtOnce() throws Exception {
-        try (Jvm server = Jvm.start(agent(3), EchoServer.class.getName(), "7001", "2")) {
-            server.await("LISTENING");
-            try (Jvm com = Jvm.start(agent(4), EchoClient.class.getName(), "192.168.0.5", "7001", "via-com");
-                    Jvm tcp = Jvm.start(null, EchoClient.class.getName(), "127.0.0.1", "7001", "via-tcp")) {
-                assertEquals("echo via-com", com.await("REPLY "));
-                assertEquals("echo via-tcp", tcp.await("REPLY "));
-            }
-            server.await("DONE");
-            List<String> accepted = new ArrayList<>();
-            for (String l : server.out()) {
-                if (l.startsWith("ACCEPTED ")) {
-                    accepted.add(l);
+        Jvm.sharingLoopback(() -> { // TCP beside com-socket
+            try (Jvm server = Jvm.start(agent(3), EchoServer.class.getName(), "7001", "2")) {
+                server.await("LISTENING");
+                try (Jvm com = Jvm.start(agent(4), EchoClient.class.getName(), "192.168.0.5", "7001", "via-com");
+                        Jvm tcp = Jvm.start(null, EchoClient.class.getName(), "127.0.0.1", "7001", "via-tcp")) {
+                    assertEquals("echo via-com", com.await("REPLY "));
+                    assertEquals("echo via-tcp", tcp.await("REPLY "));
                 }
+                server.await("DONE");
+                List<String> accepted = new ArrayList<>();
+                for (String l : server.out()) {
+                    if (l.startsWith("ACCEPTED ")) {
+                        accepted.add(l);
+                    }
+                }
+                assertTrue(accepted.contains("ACCEPTED 192.168.0.6 LOCAL 192.168.0.5:7001"), accepted.toString());
+                assertTrue(accepted.contains("ACCEPTED 127.0.0.1 LOCAL 127.0.0.1:7001"), accepted.toString());
             }
-            assertTrue(accepted.contains("ACCEPTED 192.168.0.6 LOCAL 192.168.0.5:7001"), accepted.toString());
-            assertTrue(accepted.contains("ACCEPTED 127.0.0.1 LOCAL 127.0.0.1:7001"), accepted.toString());
-        }
+        });
     }
 
     @Test
     void nioChannelsAndDatagramsToComAddressesFailClosedAndLoopbackStillWorks() throws Exception {
-        // the JDK's own classes are not verified by default: verify the patched ones here
-        try (Jvm c = Jvm.start(agent(4), List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+BytecodeVerificationLocal"), Map.of(),
-                NioClient.class.getName(), "192.168.0.5", "7003")) {
-            assertEquals(0, c.exit(), c.err().toString());
-            for (String kind : new String[] {"SOCKETCHANNEL ", "ASYNC ", "DATAGRAM ", "DATAGRAM-SEND ", "DATAGRAMSOCKET "}) {
-                String got = c.await(kind);
-                assertTrue(got.startsWith("java.net.NoRouteToHostException: No route to host: 192.168.0.5 is on com-socket's network"),
-                        kind + got);
+        Jvm.sharingLoopback(() -> { // TCP beside com-socket
+            // the JDK's own classes are not verified by default: verify the patched ones here
+            try (Jvm c = Jvm.start(agent(4), List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+BytecodeVerificationLocal"), Map.of(),
+                    NioClient.class.getName(), "192.168.0.5", "7003")) {
+                assertEquals(0, c.exit(), c.err().toString());
+                for (String kind : new String[] {"SOCKETCHANNEL ", "ASYNC ", "DATAGRAM ", "DATAGRAM-SEND ", "DATAGRAMSOCKET "}) {
+                    String got = c.await(kind);
+                    assertTrue(got.startsWith("java.net.NoRouteToHostException: No route to host: 192.168.0.5 is on com-socket's network"),
+                            kind + got);
+                }
+                assertEquals("ok", c.await("LOOPBACK "));
+                assertEquals("ok", c.await("UDP-LOOPBACK "));
             }
-            assertEquals("ok", c.await("LOOPBACK "));
-            assertEquals("ok", c.await("UDP-LOOPBACK "));
-        }
+        });
     }
 
     @Test
     void otherConnectionsAreLeftOnTcp() throws Exception {
-        try (Jvm server = Jvm.start(null, EchoServer.class.getName(), "7002", "1", "127.0.0.1")) {
-            server.await("LISTENING");
-            try (Jvm client = Jvm.start(agent(4, "log=debug"), EchoClient.class.getName(), "127.0.0.1", "7002", "plain")) {
-                assertEquals("echo plain", client.await("REPLY "));
-                assertEquals(0, client.exit());
-                assertTrue(client.err().stream().anyMatch(l -> l.contains("left on TCP (127.0.0.1 is outside 192.168.0.0/24)")),
-                        client.err().toString());
+        Jvm.sharingLoopback(() -> { // TCP beside com-socket
+            try (Jvm server = Jvm.start(null, EchoServer.class.getName(), "7002", "1", "127.0.0.1")) {
+                server.await("LISTENING");
+                try (Jvm client = Jvm.start(agent(4, "log=debug"), EchoClient.class.getName(), "127.0.0.1", "7002", "plain")) {
+                    assertEquals("echo plain", client.await("REPLY "));
+                    assertEquals(0, client.exit());
+                    assertTrue(client.err().stream().anyMatch(l -> l.contains("left on TCP (127.0.0.1 is outside 192.168.0.0/24)")),
+                            client.err().toString());
+                }
             }
-        }
+        });
     }
 
     @Test
     void aServerBoundToOneAddressServesOnlyThatTransport() throws Exception {
-        try (Jvm comOnly = Jvm.start(agent(3), EchoServer.class.getName(), "7010", "1", "192.168.0.5");
-                Jvm tcpOnly = Jvm.start(agent(5), EchoServer.class.getName(), "7011", "1", "127.0.0.1")) {
-            comOnly.await("LISTENING");
-            tcpOnly.await("LISTENING");
-            try (Jvm c = Jvm.start(agent(4), EchoClient.class.getName(), "192.168.0.5", "7010", "own-address")) {
-                assertEquals("echo own-address", c.await("REPLY "));
+        Jvm.sharingLoopback(() -> { // TCP beside com-socket
+            try (Jvm comOnly = Jvm.start(agent(3), EchoServer.class.getName(), "7010", "1", "192.168.0.5");
+                    Jvm tcpOnly = Jvm.start(agent(5), EchoServer.class.getName(), "7011", "1", "127.0.0.1")) {
+                comOnly.await("LISTENING");
+                tcpOnly.await("LISTENING");
+                try (Jvm c = Jvm.start(agent(4), EchoClient.class.getName(), "192.168.0.5", "7010", "own-address")) {
+                    assertEquals("echo own-address", c.await("REPLY "));
+                }
+                try (Jvm c = Jvm.start(null, EchoClient.class.getName(), "127.0.0.1", "7010", "x")) {
+                    assertEquals("java.net.ConnectException: Connection refused", c.await("ERROR "));
+                }
+                try (Jvm c = Jvm.start(agent(4), EchoClient.class.getName(), "192.168.0.7", "7011", "x")) {
+                    assertEquals("java.net.ConnectException: Connection refused", c.await("ERROR "));
+                }
+                try (Jvm c = Jvm.start(null, EchoClient.class.getName(), "127.0.0.1", "7011", "loopback")) {
+                    assertEquals("echo loopback", c.await("REPLY "));
+                }
             }
-            try (Jvm c = Jvm.start(null, EchoClient.class.getName(), "127.0.0.1", "7010", "x")) {
-                assertEquals("java.net.ConnectException: Connection refused", c.await("ERROR "));
-            }
-            try (Jvm c = Jvm.start(agent(4), EchoClient.class.getName(), "192.168.0.7", "7011", "x")) {
-                assertEquals("java.net.ConnectException: Connection refused", c.await("ERROR "));
-            }
-            try (Jvm c = Jvm.start(null, EchoClient.class.getName(), "127.0.0.1", "7011", "loopback")) {
-                assertEquals("echo loopback", c.await("REPLY "));
-            }
-        }
+        });
     }
 
     @Test
@@ -215,29 +224,37 @@ class AgentIT {
         try (Jvm plain = Jvm.start(null, EchoClient.class.getName(), "192.168.0.5", "7006", "x")) {
             assertTrue(plain.await("ERROR ").contains("Network is unreachable"), plain.out().toString());
         }
+        if (Jvm.OWN_NAMESPACES) {
+            // and a JVM of a test that needs no TCP has no loopback either
+            try (Jvm plain = Jvm.start(null, EchoClient.class.getName(), "127.0.0.1", "7006", "x")) {
+                assertTrue(plain.await("ERROR ").contains("Network is unreachable"), plain.out().toString());
+            }
+        }
     }
 
     @Test
     void rulesMapADomainElsewhereAndDenyWhatTheyDoNotCover() throws Exception {
-        int port;
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
-        Path rules = dir.resolve("comsock.rules");
-        Files.writeString(rules, "# test rules\nconnect 192.168.0.5 *\nmap 192.168.0.9 127.0.0.1:" + port + "\n");
-        try (Jvm far = Jvm.start(null, EchoServer.class.getName(), Integer.toString(port), "1", "127.0.0.1")) {
-            far.await("LISTENING");
-            try (Jvm client = Jvm.start(agent(4, "rules=" + rules, "log=debug"), EchoClient.class.getName(),
-                    "192.168.0.9", "80", "mapped")) {
-                assertEquals("echo mapped", client.await("REPLY "));
-                assertEquals(0, client.exit());
-                assertTrue(client.err().stream().anyMatch(l -> l.contains("mapped to TCP 127.0.0.1:" + port)), client.err().toString());
+        Jvm.sharingLoopback(() -> { // TCP beside com-socket
+            int port;
+            try (ServerSocket probe = new ServerSocket(0)) {
+                port = probe.getLocalPort();
             }
-        }
-        try (Jvm denied = Jvm.start(agent(4, "rules=" + rules), EchoClient.class.getName(), "192.168.0.7", "80", "x")) {
-            String e = denied.await("ERROR ");
-            assertTrue(e.contains("no connect rule") && e.contains("192.168.0.7:80"), e);
-        }
+            Path rules = dir.resolve("comsock.rules");
+            Files.writeString(rules, "# test rules\nconnect 192.168.0.5 *\nmap 192.168.0.9 127.0.0.1:" + port + "\n");
+            try (Jvm far = Jvm.start(null, EchoServer.class.getName(), Integer.toString(port), "1", "127.0.0.1")) {
+                far.await("LISTENING");
+                try (Jvm client = Jvm.start(agent(4, "rules=" + rules, "log=debug"), EchoClient.class.getName(),
+                        "192.168.0.9", "80", "mapped")) {
+                    assertEquals("echo mapped", client.await("REPLY "));
+                    assertEquals(0, client.exit());
+                    assertTrue(client.err().stream().anyMatch(l -> l.contains("mapped to TCP 127.0.0.1:" + port)), client.err().toString());
+                }
+            }
+            try (Jvm denied = Jvm.start(agent(4, "rules=" + rules), EchoClient.class.getName(), "192.168.0.7", "80", "x")) {
+                String e = denied.await("ERROR ");
+                assertTrue(e.contains("no connect rule") && e.contains("192.168.0.7:80"), e);
+            }
+        });
     }
 
     @Test

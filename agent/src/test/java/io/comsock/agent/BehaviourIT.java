@@ -21,6 +21,17 @@ import org.junit.jupiter.api.io.TempDir;
  * runs the same two programs with {@code provider=kernel}. Each check printed becomes a test.
  */
 class BehaviourIT {
+    /** Every test here needs TCP beside com-socket: its JVMs share the test's loopback. */
+    @org.junit.jupiter.api.BeforeAll
+    static void shareLoopback() {
+        Jvm.sharingLoopback();
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void stopSharing() {
+        Jvm.ownNamespaces();
+    }
+
     @TempDir
     Path dir;
 

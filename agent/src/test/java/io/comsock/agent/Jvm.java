@@ -11,11 +11,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Another JVM running an unmodified program, with or without the agent; its output is kept. */
+/**
+ * Another JVM running an unmodified program, with or without the agent; its output is kept.
+ *
+ * <p>The tests run inside a network namespace of their own whose only interface is loopback,
+ * brought up (see {@code bin/netns}). Each JVM started here gets a fresh namespace of its own
+ * inside that one, with loopback down, so it has no network at all: programs that talk over
+ * com-socket need none, and a connection that tried to leave over TCP fails at once. Only a test
+ * that needs TCP (to compare with it, or to see what is left on it) lets its JVMs share the test's
+ * namespace and its loopback ({@link #sharingLoopback}). Where no namespace can be made
+ * (not root), the JVMs share the test's.
+ */
 final class Jvm implements AutoCloseable {
     static final String JAVA = ProcessHandle.current().info().command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     static final String AGENT = System.getProperty("comsock.agent.jar");
+    /** Whether {@code unshare -n} works here. */
+    static final boolean OWN_NAMESPACES = canUnshare();
+    private static volatile boolean loopback;
 
     final Process process;
     private final List<String> out = Collections.synchronizedList(new ArrayList<>());
@@ -40,6 +53,9 @@ final class Jvm implements AutoCloseable {
     static Jvm startWithClassPath(String agentArgs, List<String> jvmArgs, Map<String, String> env, String classPath,
             String main, String... args) throws IOException {
         List<String> cmd = new ArrayList<>();
+        if (OWN_NAMESPACES && !loopback) {
+            cmd.addAll(List.of("unshare", "-n", "--")); // it execs the JVM: the process id stays
+        }
         cmd.add(JAVA);
         if (agentArgs != null) {
             cmd.add("-javaagent:" + AGENT + (agentArgs.isEmpty() ? "" : "=" + agentArgs));
@@ -53,6 +69,47 @@ final class Jvm implements AutoCloseable {
         pb.environment().keySet().removeIf(k -> k.startsWith("COMSOCK_"));
         pb.environment().putAll(env);
         return new Jvm(pb.start());
+    }
+
+    /** A test body. */
+    interface Body {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code body} with the JVMs it starts sharing the test's network namespace and its
+     * loopback (for tests that need TCP). Tests run one at a time.
+     */
+    static void sharingLoopback(Body body) throws Exception {
+        loopback = true;
+        try {
+            body.run();
+        } finally {
+            loopback = false;
+        }
+    }
+
+    /** The same for a whole class: from here until {@link #ownNamespaces}. */
+    static void sharingLoopback() {
+        loopback = true;
+    }
+
+    /** Back to a namespace of their own for each JVM started. */
+    static void ownNamespaces() {
+        loopback = false;
+    }
+
+    private static boolean canUnshare() {
+        try {
+            Process p = new ProcessBuilder("unshare", "-n", "true").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor() == 0;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     /** Runs the agent jar itself: {@code java -jar comsock-agent.jar args}. */

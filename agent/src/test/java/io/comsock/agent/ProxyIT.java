@@ -24,6 +24,17 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ProxyIT {
+    /** Every test here needs TCP beside com-socket: its JVMs share the test's loopback. */
+    @org.junit.jupiter.api.BeforeAll
+    static void shareLoopback() {
+        Jvm.sharingLoopback();
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void stopSharing() {
+        Jvm.ownNamespaces();
+    }
+
     private static final String NO_ROUTE = "java.net.NoRouteToHostException: No route to host: 192.168.0.7 is on"
             + " com-socket's network";
 
