@@ -20,18 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * end-to-end run (agent/src/test/e2e/kernel-e2e.sh, in a virtual machine with the module loaded)
  * runs the same two programs with {@code provider=kernel}. Each check printed becomes a test.
  */
+@org.junit.jupiter.api.extension.ExtendWith(Jvm.SharingLoopback.class) // every test here needs TCP beside com-socket
 class BehaviourIT {
-    /** Every test here needs TCP beside com-socket: its JVMs share the test's loopback. */
-    @org.junit.jupiter.api.BeforeAll
-    static void shareLoopback() {
-        Jvm.sharingLoopback();
-    }
-
-    @org.junit.jupiter.api.AfterAll
-    static void stopSharing() {
-        Jvm.ownNamespaces();
-    }
-
     @TempDir
     Path dir;
 

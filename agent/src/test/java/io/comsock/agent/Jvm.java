@@ -89,14 +89,18 @@ final class Jvm implements AutoCloseable {
         }
     }
 
-    /** The same for a whole class: from here until {@link #ownNamespaces}. */
-    static void sharingLoopback() {
-        loopback = true;
-    }
+    /** The same for a whole test class: {@code @ExtendWith(Jvm.SharingLoopback.class)}. */
+    static final class SharingLoopback implements org.junit.jupiter.api.extension.BeforeAllCallback,
+            org.junit.jupiter.api.extension.AfterAllCallback {
+        @Override
+        public void beforeAll(org.junit.jupiter.api.extension.ExtensionContext context) {
+            loopback = true;
+        }
 
-    /** Back to a namespace of their own for each JVM started. */
-    static void ownNamespaces() {
-        loopback = false;
+        @Override
+        public void afterAll(org.junit.jupiter.api.extension.ExtensionContext context) {
+            loopback = false;
+        }
     }
 
     private static boolean canUnshare() {

@@ -23,18 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the proxy. As in {@link AgentIT}, every JVM runs in one fresh network namespace.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
+@org.junit.jupiter.api.extension.ExtendWith(Jvm.SharingLoopback.class) // every test here needs TCP beside com-socket
 class ProxyIT {
-    /** Every test here needs TCP beside com-socket: its JVMs share the test's loopback. */
-    @org.junit.jupiter.api.BeforeAll
-    static void shareLoopback() {
-        Jvm.sharingLoopback();
-    }
-
-    @org.junit.jupiter.api.AfterAll
-    static void stopSharing() {
-        Jvm.ownNamespaces();
-    }
-
     private static final String NO_ROUTE = "java.net.NoRouteToHostException: No route to host: 192.168.0.7 is on"
             + " com-socket's network";
 
