@@ -534,7 +534,7 @@ public final class ComConnection implements Closeable {
         try {
             if (!finSent) {
                 finSent = true;
-                domain.sendQuietly(peer, T_FIN, this, 0, 0, written);
+                domain.postQuietly(peer, T_FIN, this, 0, 0, written);
             }
         } finally {
             writeLock.unlock();
@@ -598,11 +598,11 @@ public final class ComConnection implements Closeable {
             // the RST goes first so that the peer reads a reset, not the end of stream our FIN
             // would give it; the FIN still follows, to say that our writer is done
             if (reset || unread) {
-                domain.sendQuietly(peer, T_RST, this, 0, 0, 0);
+                domain.postQuietly(peer, T_RST, this, 0, 0, 0);
             }
             finishWriting();
             if (!reset && !unread && !peerWriterDone) {
-                domain.sendQuietly(peer, T_CLOSE, this, 0, 0, 0);
+                domain.postQuietly(peer, T_CLOSE, this, 0, 0, 0);
             }
         } else if (state == CONNECTING) {
             domain.abandon(this);

@@ -52,6 +52,8 @@ public final class ComDomain implements Closeable {
     private static final int EPHEMERAL_LAST = 65535;
     private static final long TICK_BUSY_NANOS = 200_000_000L;
     private static final long TICK_IDLE_NANOS = 1_000_000_000L;
+    /** How long a control descriptor waits for room in a lane before the daemon takes it over. */
+    private static final long CONTROL_WAIT_NANOS = 5_000_000L;
 
     final ComConfig config;
     final Region region;
@@ -69,7 +71,8 @@ public final class ComDomain implements Closeable {
     private final Map<Integer, ComListener> listeners = new ConcurrentHashMap<>();
     private final Set<Integer> ports = ConcurrentHashMap.newKeySet();
     private final AtomicInteger nextEphemeral = new AtomicInteger(EPHEMERAL_FIRST);
-    private final ArrayDeque<long[]> deferred = new ArrayDeque<>();
+    /** Control descriptors waiting for room in a peer's lane; posted by the daemon. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<long[]> deferred = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final List<Integer> leakSuspects = new ArrayList<>();
     private final java.util.Queue<Peer> buried = new java.util.concurrent.ConcurrentLinkedQueue<>();
     /** Listeners with held SYNs that may have room now (see {@link ComListener}). */
@@ -321,7 +324,7 @@ public final class ComDomain implements Closeable {
     void abandon(ComConnection c) {
         c.peerWriterDone = true;
         // a SYN may wait in the listener's full backlog: withdraw it (RST with no receiver id)
-        sendQuietly(c.peer, T_RST, c, 0, 0, 0);
+        postQuietly(c.peer, T_RST, c, 0, 0, 0);
     }
 
     /** A listener has room again, or closed: the daemon answers the SYNs it holds. */
@@ -428,34 +431,79 @@ public final class ComDomain implements Closeable {
         stats.sent.increment();
     }
 
-    void sendQuietly(Peer p, int type, ComConnection c, int block, int count, long value) {
+    /**
+     * Posts a control descriptor of {@code c} (RST, FIN, CLOSE) without waiting for long: a peer
+     * whose lane stays full (a stopped process, or a hostile one) must hold up neither the daemon
+     * nor an application's close. After a few milliseconds without room, or while earlier ones
+     * wait (so that they keep their order), it is left to the daemon, which posts it once there is
+     * room; a peer that dies meanwhile loses it (counted).
+     */
+    void postQuietly(Peer p, int type, ComConnection c, int block, int count, long value) {
         if (p.dead) {
             return;
         }
-        try {
-            send(p, type, c, block, count, value);
-        } catch (SocketException peerGone) {
-            stats.lostControl.increment();
+        int ports = c.localPort << 16 | c.remotePort;
+        if (!waiting(p)) {
+            long deadline = System.nanoTime() + CONTROL_WAIT_NANOS;
+            long backoff = 1_000;
+            while (true) {
+                if (p.tryPost(type, ports, c.id, c.remoteId, block, count, value)) {
+                    stats.sent.increment();
+                    return;
+                }
+                if (p.dead || System.nanoTime() > deadline) {
+                    break;
+                }
+                LockSupport.parkNanos(backoff);
+                backoff = Math.min(backoff * 2, 1_000_000);
+            }
         }
+        defer(p, type, ports, c.id, c.remoteId, block, count, value);
+        doorbell.ringLocal();
     }
 
     /** A reply from the daemon: never waits for lane space; parks it for the next pass instead. */
     private void reply(Peer p, int type, int ports, int src, int dst, int count) {
-        if (!p.tryPost(type, ports, src, dst, 0, count, 0)) {
-            deferred.add(new long[] {p.domain, p.region.identity, type, ports, src, dst, count});
+        if (waiting(p) || !p.tryPost(type, ports, src, dst, 0, count, 0)) {
+            defer(p, type, ports, src, dst, 0, count, 0);
         }
     }
 
+    private void defer(Peer p, int type, int ports, int src, int dst, int block, int count, long value) {
+        deferred.add(new long[] {p.domain, p.region.identity, type, ports, src, dst, block, count, value});
+    }
+
+    /** Whether descriptors for {@code p} wait for room (later ones must queue behind them). */
+    private boolean waiting(Peer p) {
+        for (long[] r : deferred) {
+            if ((int) r[0] == p.domain) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Posts what waits for room, each peer's in order, as far as its lane has room; a full lane
+     * holds up only its own peer's. Caller holds {@link #drainLock}.
+     */
     private void flushDeferred() {
-        for (int n = deferred.size(); n > 0; n--) {
-            long[] r = deferred.poll();
-            Peer p = peers.get((int) r[0]);
-            if (p == null || p.dead || p.region.identity != r[1]) {
-                stats.lostControl.increment();
+        long full = 0; // bit per domain id mod 64: a lane found full this pass (a false hit only waits)
+        for (java.util.Iterator<long[]> it = deferred.iterator(); it.hasNext(); ) {
+            long[] r = it.next();
+            int domain = (int) r[0];
+            if ((full & (1L << domain)) != 0) {
                 continue;
             }
-            if (!p.tryPost((int) r[2], (int) r[3], (int) r[4], (int) r[5], 0, (int) r[6], 0)) {
-                deferred.add(r);
+            Peer p = peers.get(domain);
+            if (p == null || p.dead || p.region.identity != r[1]) {
+                it.remove();
+                stats.lostControl.increment();
+            } else if (p.tryPost((int) r[2], (int) r[3], (int) r[4], (int) r[5], (int) r[6], (int) r[7], r[8])) {
+                it.remove();
+                stats.sent.increment();
+            } else {
+                full |= 1L << domain;
             }
         }
     }
@@ -941,7 +989,7 @@ public final class ComDomain implements Closeable {
     /** Resets a connection whose peer broke the protocol. */
     void protocolError(ComConnection c, String what) {
         stats.protocolErrors.increment();
-        sendQuietly(c.peer, T_RST, c, 0, 0, 0);
+        postQuietly(c.peer, T_RST, c, 0, 0, 0);
         c.fail("Connection reset (protocol error: " + what + ")");
     }
 

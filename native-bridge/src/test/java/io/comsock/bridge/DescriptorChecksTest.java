@@ -144,6 +144,59 @@ class DescriptorChecksTest {
                 connectFailure(c));
     }
 
+    /**
+     * Domain 7's process drains nothing (stopped, say) and its lane for domain 1 is full: the reset
+     * for its protocol error waits for room without holding up the daemon, which goes on serving
+     * everyone else, and it goes out once there is room.
+     */
+    @Test
+    void aResetForAPeerThatDrainsNothingWaitsForRoomAndTheDaemonGoesOn() throws Exception {
+        int[] id = new int[1];
+        CompletableFuture<ComConnection> connect = connecting(id);
+        post(T_SYNACK, 1 << 16, id[0], 0, 64 * 1024, 0);
+        ComConnection c = connect.get(10, TimeUnit.SECONDS);
+        Peer p = local.peerFor(7, 0);
+        while (p.tryPost(T_NOTIFY, 0, 0, 0, 0, 0, 0)) {
+            // fill domain 1's lane in domain 7's region
+        }
+        int rstLane = p.lane;
+        RegionLayout l = remote.layout;
+        long full = (long) Region.I64.getVolatile(remote.buf, l.lane(rstLane) + L_TAIL);
+        post(T_FIN, 1 << 16, id[0], 0, 0, 12345);
+        SocketException e = assertThrows(SocketException.class, () -> c.read(new byte[1], 0, 1, 10_000));
+        assertEquals("Connection reset (protocol error: FIN at offset=12345 beyond the announced 0)", e.getMessage());
+
+        // the daemon is not stuck on domain 7: another domain connects and talks
+        try (ComDomain other = ComDomain.open(ComConfig.builder(2).dir(dir).build()); ComListener l81 = local.listen(81, 1)) {
+            CompletableFuture<ComConnection> client = inBackground(() -> other.connect(1, 81, 0, 5_000));
+            ComConnection server = l81.accept(5_000);
+            client.get(10, TimeUnit.SECONDS).write(new byte[] {42}, 0, 1);
+            byte[] one = new byte[1];
+            assertEquals(1, server.read(one, 0, 1, 5_000));
+            assertEquals(42, one[0]);
+        }
+        assertEquals(full, (long) Region.I64.getVolatile(remote.buf, l.lane(rstLane) + L_TAIL), "no room: nothing posted");
+
+        // domain 7 drains its lane: the reset goes out
+        Region.I64.setVolatile(remote.buf, l.lane(rstLane) + L_HEAD, full);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while ((long) Region.I64.getVolatile(remote.buf, l.lane(rstLane) + L_TAIL) == full && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        // the reset first, then the FIN that says the failed connection's writer is done, in order
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while ((long) Region.I64.getVolatile(remote.buf, l.lane(rstLane) + L_TAIL) < full + 2 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(full + 2, (long) Region.I64.getVolatile(remote.buf, l.lane(rstLane) + L_TAIL));
+        int rst = l.descriptor(rstLane, full);
+        int fin = l.descriptor(rstLane, full + 1);
+        assertEquals(T_RST, remote.buf.getInt(rst + D_TYPE));
+        assertEquals(T_FIN, remote.buf.getInt(fin + D_TYPE));
+        assertEquals(c.id, remote.buf.getInt(rst + D_SRC_CONN));
+        assertEquals(c.id, remote.buf.getInt(fin + D_SRC_CONN));
+    }
+
     @Test
     void aRejectedDataFreesNoBlockAndItsSendersDeathDoes() throws Exception {
         int[] id = new int[1];
