@@ -88,6 +88,13 @@ class DescriptorChecksTest {
         return c;
     }
 
+    /** A connection from domain 1 to domain 7, established by the SYNACK the test writes. */
+    private ComConnection established(int[] id) throws Exception {
+        CompletableFuture<ComConnection> connect = connecting(id);
+        post(T_SYNACK, 1 << 16, id[0], 0, 64 * 1024, 0);
+        return connect.get(10, TimeUnit.SECONDS);
+    }
+
     private static String connectFailure(CompletableFuture<ComConnection> c) {
         ExecutionException e = assertThrows(ExecutionException.class, () -> c.get(10, TimeUnit.SECONDS));
         assertInstanceOf(SocketException.class, e.getCause());
@@ -152,9 +159,7 @@ class DescriptorChecksTest {
     @Test
     void aResetForAPeerThatDrainsNothingWaitsForRoomAndTheDaemonGoesOn() throws Exception {
         int[] id = new int[1];
-        CompletableFuture<ComConnection> connect = connecting(id);
-        post(T_SYNACK, 1 << 16, id[0], 0, 64 * 1024, 0);
-        ComConnection c = connect.get(10, TimeUnit.SECONDS);
+        ComConnection c = established(id);
         Peer p = local.peerFor(7, 0);
         while (p.tryPost(T_NOTIFY, 0, 0, 0, 0, 0, 0)) {
             // fill domain 1's lane in domain 7's region
@@ -200,9 +205,7 @@ class DescriptorChecksTest {
     @Test
     void aRejectedDataFreesNoBlockAndItsSendersDeathDoes() throws Exception {
         int[] id = new int[1];
-        CompletableFuture<ComConnection> connect = connecting(id);
-        post(T_SYNACK, 1 << 16, id[0], 0, 64 * 1024, 0);
-        ComConnection c = connect.get(10, TimeUnit.SECONDS);
+        ComConnection c = established(id);
         // one-block runs, more than the window's run list holds: the last is rejected
         BlockBitmap bitmap = new BlockBitmap(local.region.buf, local.region.layout);
         int runs = 64 * 1024 / BLOCK_SIZE + 3;
