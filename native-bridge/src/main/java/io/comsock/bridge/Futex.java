@@ -1,6 +1,5 @@
 package io.comsock.bridge;
 
-import com.sun.jna.Function;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
@@ -9,10 +8,7 @@ import java.nio.ByteBuffer;
 
 /**
  * Cross-process wait and wake on a 32-bit word of a shared mapping: Linux {@code futex(2)}
- * without {@code FUTEX_PRIVATE_FLAG}, called through JNA's {@link Function}. Binding it that way
- * costs a cold JVM about 25 ms less than JNA's direct mapping, whose registration builds JNA's
- * structure types (and the first com-socket connection of a JVM may wait for that binding); a call
- * costs about a microsecond more, paid only where a daemon sleeps or is woken.
+ * without {@code FUTEX_PRIVATE_FLAG}, called through JNA direct mapping.
  *
  * <p>Only the receive daemon's own platform thread ever waits here; application threads park in
  * Java, so a virtual thread never pins its carrier in this native call.
@@ -22,12 +18,10 @@ final class Futex {
     private static final int FUTEX_WAKE = 1;
     private static final long SYS_FUTEX;
     private static final Throwable UNAVAILABLE;
-    private static final Function SYSCALL;
 
     static {
         long nr = -1;
         Throwable failure = null;
-        Function syscall = null;
         try {
             if (!Platform.isLinux()) {
                 throw new UnsupportedOperationException("futex needs Linux, this is " + System.getProperty("os.name"));
@@ -40,21 +34,19 @@ final class Futex {
                 throw new UnsupportedOperationException("no futex system call number for arch "
                         + System.getProperty("os.arch"));
             }
-            syscall = NativeLibrary.getProcess().getFunction("syscall");
+            Native.register(Futex.class, NativeLibrary.getProcess());
         } catch (Throwable t) {
             failure = t;
         }
         SYS_FUTEX = nr;
         UNAVAILABLE = failure;
-        SYSCALL = syscall;
     }
 
     private Futex() {
     }
 
-    private static long syscall(long number, Pointer addr, int op, int val, Pointer timeout, Pointer addr2, int val3) {
-        return SYSCALL.invokeLong(new Object[] {number, addr, op, val, timeout, addr2, val3});
-    }
+    private static native long syscall(long number, Pointer addr, int op, int val, Pointer timeout,
+            Pointer addr2, int val3);
 
     /** Null when futexes work here, else why not. */
     static Throwable unavailable() {
