@@ -235,15 +235,16 @@ public final class AgentRuntime {
     }
 
     /**
-     * Registers the MXBean, a second after start-up: creating the platform MBean server loads and
-     * generates hundreds of classes, which should compete neither with the application's start nor
-     * with its first connections.
+     * Registers the MXBean (creating the platform MBean server loads and generates hundreds of
+     * classes): at the first connection routed, or a second after start-up, whichever comes
+     * first. Later than that it would land in the middle of the application's work (a benchmark's
+     * transfers, say); the first connection pays for it instead, once.
      */
     private static void registerMBean(Stats stats, long startedAt) {
         try {
             long wait = startedAt + 1_000_000_000L - System.nanoTime();
             if (wait > 0) {
-                Thread.sleep(wait / 1_000_000L, (int) (wait % 1_000_000L));
+                stats.firstRouted.await(wait, java.util.concurrent.TimeUnit.NANOSECONDS);
             }
             ManagementFactory.getPlatformMBeanServer().registerMBean(stats, new ObjectName("io.comsock:type=Agent"));
         } catch (InterruptedException e) {

@@ -1,5 +1,6 @@
 package io.comsock.agent.core;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.LongAdder;
 
 /** The agent's counters, published as the MXBean {@code io.comsock:type=Agent}. */
@@ -10,6 +11,8 @@ final class Stats implements ComsockAgentMXBean {
     final LongAdder bytesOut = new LongAdder();
     final LongAdder bytesIn = new LongAdder();
     final LongAdder errors = new LongAdder();
+    /** Opens at the first connection routed: the MXBean is registered then, if not before. */
+    final CountDownLatch firstRouted = new CountDownLatch(1);
     private final int domain;
     private final String provider;
 
@@ -21,6 +24,9 @@ final class Stats implements ComsockAgentMXBean {
     /** Counts a connection routed to com-socket. */
     void routedOne() {
         routed.increment();
+        if (firstRouted.getCount() > 0) {
+            firstRouted.countDown();
+        }
     }
 
     @Override
