@@ -165,16 +165,13 @@ public final class Agent {
     private static Set<String> packages(CoreLoader loader, Path coreJar) {
         Path list = coreJar.resolveSibling(coreJar.getFileName() + ".packages");
         try {
-            // (no reader: decoding the bytes as a whole loads no decoder classes)
-            String text = new String(Files.readAllBytes(list), java.nio.charset.StandardCharsets.UTF_8);
+            // (no reader: decoding the bytes as a whole loads no decoder classes; a one-character
+            // split needs no regular expression)
             Set<String> packages = new java.util.HashSet<>();
-            for (int from = 0; from < text.length(); ) {
-                int end = text.indexOf('\n', from);
-                end = end < 0 ? text.length() : end;
-                if (end > from) {
-                    packages.add(text.substring(from, end));
+            for (String pkg : new String(Files.readAllBytes(list), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+                if (!pkg.isEmpty()) {
+                    packages.add(pkg);
                 }
-                from = end + 1;
             }
             if (packages.isEmpty()) {
                 throw new IOException(list + " is empty");
@@ -209,7 +206,8 @@ public final class Agent {
         Path ownStub = coreJar.resolveSibling("jna-" + coreJar.getFileName());
         try (var old = Files.newDirectoryStream(coreJar.getParent(), "{core-,jna-core-,patchable-,map,part}*")) {
             for (Path p : old) {
-                if (!p.equals(coreJar) && !p.equals(ownStub) && !p.getFileName().toString().startsWith(coreJar.getFileName().toString())
+                // (this version's own files: its core jar, the list of its packages, its stub)
+                if (!p.getFileName().toString().startsWith(coreJar.getFileName().toString()) && !p.equals(ownStub)
                         && Files.getLastModifiedTime(p).toMillis() < dayAgo) {
                     if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
                         try (var inside = Files.newDirectoryStream(p)) {

@@ -39,6 +39,14 @@ final class PropertyRedirect {
      * @throws IllegalArgumentException for bytes that are not a class file this can read
      */
     static byte[] redirect(byte[] bytes) {
+        try {
+            return redirectOrThrow(bytes);
+        } catch (IndexOutOfBoundsException truncated) {
+            throw new IllegalArgumentException("truncated class file");
+        }
+    }
+
+    private static byte[] redirectOrThrow(byte[] bytes) {
         if (bytes.length < 10 || u4(bytes, 0) != 0xCAFEBABE) {
             throw new IllegalArgumentException("not a class file");
         }
@@ -72,8 +80,9 @@ final class PropertyRedirect {
             }
         }
         int poolEnd = p;
-        boolean any = false;
-        byte[] out = null;
+        // the method references to redirect (offsets of their entries)
+        int[] matches = new int[count];
+        int n = 0;
         for (int i = 1; i < count; i++) {
             int e = offset[i];
             if (e == 0 || (bytes[e] & 0xFF) != METHODREF) {
@@ -81,38 +90,36 @@ final class PropertyRedirect {
             }
             String owner = utf8(bytes, offset, u2(bytes, offset[u2(bytes, e + 1)] + 1));
             int nat = offset[u2(bytes, e + 3)];
-            String name = utf8(bytes, offset, u2(bytes, nat + 1));
-            String desc = utf8(bytes, offset, u2(bytes, nat + 3));
-            if (redirected(owner, name, desc)) {
-                if (out == null) {
-                    out = bytes.clone();
-                }
-                // the new class entry is the pool's entry number count + 1 (count is its utf8)
-                out[e + 1] = (byte) ((count + 1) >>> 8);
-                out[e + 2] = (byte) (count + 1);
-                any = true;
+            if (redirected(owner, utf8(bytes, offset, u2(bytes, nat + 1)), utf8(bytes, offset, u2(bytes, nat + 3)))) {
+                matches[n++] = e;
             }
         }
-        if (!any) {
+        if (n == 0) {
             return bytes;
         }
+        if (count + 2 > 0xFFFF) {
+            throw new IllegalArgumentException("constant pool full");
+        }
+        // appended: the utf8 of the target's name (entry count), its class entry (count + 1)
         byte[] name = TARGET.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        byte[] added = new byte[3 + name.length + 3];
-        added[0] = UTF8;
-        added[1] = (byte) (name.length >>> 8);
-        added[2] = (byte) name.length;
-        System.arraycopy(name, 0, added, 3, name.length);
-        added[3 + name.length] = CLASS;
-        added[4 + name.length] = (byte) (count >>> 8);
-        added[5 + name.length] = (byte) count;
-        byte[] result = new byte[out.length + added.length];
-        System.arraycopy(out, 0, result, 0, poolEnd);
-        System.arraycopy(added, 0, result, poolEnd, added.length);
-        System.arraycopy(out, poolEnd, result, poolEnd + added.length, out.length - poolEnd);
-        int newCount = count + 2;
-        result[8] = (byte) (newCount >>> 8);
-        result[9] = (byte) newCount;
-        return result;
+        int added = 3 + name.length + 3;
+        byte[] out = new byte[bytes.length + added];
+        System.arraycopy(bytes, 0, out, 0, poolEnd);
+        System.arraycopy(bytes, poolEnd, out, poolEnd + added, bytes.length - poolEnd);
+        out[8] = (byte) ((count + 2) >>> 8);
+        out[9] = (byte) (count + 2);
+        out[poolEnd] = UTF8;
+        out[poolEnd + 1] = (byte) (name.length >>> 8);
+        out[poolEnd + 2] = (byte) name.length;
+        System.arraycopy(name, 0, out, poolEnd + 3, name.length);
+        out[poolEnd + 3 + name.length] = CLASS;
+        out[poolEnd + 4 + name.length] = (byte) (count >>> 8);
+        out[poolEnd + 5 + name.length] = (byte) count;
+        for (int k = 0; k < n; k++) {
+            out[matches[k] + 1] = (byte) ((count + 1) >>> 8);
+            out[matches[k] + 2] = (byte) (count + 1);
+        }
+        return out;
     }
 
     private static boolean redirected(String owner, String name, String desc) {

@@ -161,20 +161,13 @@ public final class AgentOverheadBench {
             t.start();
             Process server = start(String.format(Locale.ROOT, agentArg, 122), "serve");
             try {
-                String line = new BufferedReader(new InputStreamReader(server.getInputStream())).readLine();
-                if (line == null || !line.startsWith("PORT ")) {
-                    throw new IOException("server child failed: " + new String(server.getErrorStream().readAllBytes()));
-                }
-                String comPort = line.substring(5).trim();
+                String comPort = Integer.toString(portOf(server));
                 for (int r = 0; r < runs; r++) {
                     tcp[r] = timeTo(null, "first", "127.0.0.1", Integer.toString(local.getLocalPort()));
                     com[r] = timeTo(String.format(Locale.ROOT, agentArg, 10 + r % 100), "first", "192.168.0.124", comPort);
                 }
             } finally {
-                server.getOutputStream().close();
-                if (!server.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                    server.destroyForcibly().waitFor();
-                }
+                stop(server);
             }
         }
         return row("JVM start to its first connection answered: TCP without the agent, com-socket with it (ms)", tcp, com);
@@ -214,11 +207,7 @@ public final class AgentOverheadBench {
     private static double[][] tcpServer(String agentArg, int runs) throws IOException, InterruptedException {
         Process p = start(agentArg, "serve");
         try {
-            String line = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
-            if (line == null || !line.startsWith("PORT ")) {
-                throw new IOException("server child failed: " + new String(p.getErrorStream().readAllBytes()));
-            }
-            List<double[]> rows = rounds(Integer.parseInt(line.substring(5).trim()), runs);
+            List<double[]> rows = rounds(portOf(p), runs);
             double[][] out = new double[2][runs];
             for (int i = 0; i < runs; i++) {
                 out[0][i] = rows.get(i)[0];
@@ -226,10 +215,24 @@ public final class AgentOverheadBench {
             }
             return out;
         } finally {
-            p.getOutputStream().close(); // the server child ends with its input
-            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor();
-            }
+            stop(p);
+        }
+    }
+
+    /** The port a server child ("serve") listens on, once it says so. */
+    private static int portOf(Process server) throws IOException {
+        String line = new BufferedReader(new InputStreamReader(server.getInputStream())).readLine();
+        if (line == null || !line.startsWith("PORT ")) {
+            throw new IOException("server child failed: " + new String(server.getErrorStream().readAllBytes()));
+        }
+        return Integer.parseInt(line.substring(5).trim());
+    }
+
+    /** Ends a server child: it ends with its input. */
+    private static void stop(Process server) throws IOException, InterruptedException {
+        server.getOutputStream().close();
+        if (!server.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            server.destroyForcibly().waitFor();
         }
     }
 

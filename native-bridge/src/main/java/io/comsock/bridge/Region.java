@@ -313,9 +313,6 @@ final class Region implements AutoCloseable {
         }
     }
 
-
-
-
     /**
      * Maps the region of a peer domain for sending.
      *
@@ -431,8 +428,4 @@ final class Region implements AutoCloseable {
         }
         channel.close();
     }
-
-
-
-
 }

@@ -96,6 +96,7 @@ public final class AgentRuntime {
         current = rt;
         guard.rt = rt;
         wrapper.rt = rt;
+        opener.proceed(rt.stats);
         if (Log.debug()) {
             // (formatting loads the locale machinery: only when asked for)
             Log.debug(String.format(java.util.Locale.ROOT, "start-up: configuration %.1f ms, hook %.1f ms, patch %.1f ms,"
@@ -108,7 +109,6 @@ public final class AgentRuntime {
                     + provider.name() + (attached ? ", attached to a running JVM" : "") + "; started in " + ms + " ms"
                     + "; settings " + config.sources);
         }
-        opener.proceed(rt.stats);
     }
 
     /**
@@ -193,22 +193,20 @@ public final class AgentRuntime {
                 nanos = System.nanoTime() - t;
                 claimed.countDown();
             }
-            try {
-                // the rest waits until the agent's start is over, so as not to compete with it
-                go.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            // the rest waits until the agent's start is over, so as not to compete with it (and
+            // waits whatever happens: the first routed socket waits for what comes after)
+            Provider.awaitUninterruptibly(go);
             if (abandoned) {
                 p.release();
                 return;
             }
-            p.start(new Runnable() {
-                @Override
-                public void run() {
-                    PrivateJna.finish(unpack);
-                }
-            });
+            // what must precede the transport's native code, then the transport
+            try {
+                PrivateJna.finish(unpack);
+            } catch (RuntimeException | LinkageError e) {
+                Log.error("preparing JNA failed (" + e + "); the transport opens without it");
+            }
+            p.start();
             registerMBean(stats, t);
         }
 

@@ -226,7 +226,7 @@ final class JdkPatcher {
             java.nio.file.Path modules = java.nio.file.Paths.get(home, "lib", "modules");
             String key = home + "|" + System.getProperty("java.runtime.version") + "|" + java.nio.file.Files.size(modules)
                     + "|" + java.nio.file.Files.getLastModifiedTime(modules).toMillis() + "|"
-                    + JdkPatcher.class.getProtectionDomain().getCodeSource().getLocation();
+                    + PrivateJna.agentJar();
             return dir.resolve("patchable-" + Integer.toHexString(key.hashCode()) + "-" + Integer.toHexString(key.length()));
         } catch (java.io.IOException | RuntimeException e) {
             return null;

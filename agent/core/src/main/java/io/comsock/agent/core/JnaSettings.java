@@ -21,16 +21,12 @@ public final class JnaSettings {
         return key.startsWith("jna.") || key.startsWith("jnidispatch.");
     }
 
-    /** Sets one of the agent's JNA settings (null removes it); for the agent, before JNA loads. */
+    /** Sets one of the agent's JNA settings; for the agent, before JNA loads. */
     static void set(String key, String value) {
         if (!own(key)) {
             throw new IllegalArgumentException(key + " is not a JNA setting (expected jna.* or jnidispatch.*)");
         }
-        if (value == null) {
-            OWN.remove(key);
-        } else {
-            OWN.put(key, value);
-        }
+        OWN.put(key, value);
     }
 
     public static String getProperty(String key) {

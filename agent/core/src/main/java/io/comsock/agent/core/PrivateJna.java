@@ -21,6 +21,9 @@ import java.nio.file.StandardCopyOption;
  * (which runs {@code ldconfig}). JNA itself loads later, when the transport first needs it.
  */
 final class PrivateJna {
+    /** The agent's own (extracted core) jar, or null where there is none. */
+    private static final Path JAR = jarPath();
+
     private PrivateJna() {
     }
 
@@ -37,9 +40,8 @@ final class PrivateJna {
             return null;
         }
         JnaSettings.set("jna.tmpdir", dir.toString());
-        Path jar = jarPath();
-        Path stub = jar == null ? null : dir.resolve("jna-" + jar.getFileName()).resolve(System.mapLibraryName("jnidispatch"));
-        if (stub != null && Files.isRegularFile(stub)) {
+        Path stub = dir.resolve("jna-" + JAR.getFileName()).resolve(System.mapLibraryName("jnidispatch"));
+        if (Files.isRegularFile(stub)) {
             JnaSettings.set("jna.boot.library.path", stub.getParent().toString());
             return null;
         }
@@ -57,10 +59,14 @@ final class PrivateJna {
         }
     }
 
+    /** The agent's own jar, or null where there is none. */
+    static Path agentJar() {
+        return JAR;
+    }
+
     /** The directory of the agent's own jar (private to its user), or null where there is none. */
     static Path privateDir() {
-        Path jar = jarPath();
-        return jar == null ? null : jar.getParent();
+        return JAR == null ? null : JAR.getParent();
     }
 
     private static Path jarPath() {

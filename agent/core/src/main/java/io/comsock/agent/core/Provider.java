@@ -29,17 +29,12 @@ abstract class Provider {
     private final CountDownLatch started = new CountDownLatch(1);
 
     /**
-     * Runs {@code first} (what must precede the transport's native code), then does what is left
-     * of opening the transport once the provider holds its domain; called once, off the start-up
-     * path. Never throws: a failure is reported by {@link #newSocketImpl}.
+     * Does what is left of opening the transport once the provider holds its domain; called once,
+     * off the start-up path (a socket asked for meanwhile waits). Never throws: a failure is
+     * reported by {@link #newSocketImpl}.
      */
-    final void start(Runnable first) {
+    final void start() {
         try {
-            try {
-                first.run();
-            } catch (RuntimeException | LinkageError e) {
-                Log.error("preparing JNA failed (" + e + "); the transport opens without it");
-            }
             open();
         } finally {
             started.countDown();
@@ -54,11 +49,15 @@ abstract class Provider {
 
     /** Waits until {@link #start} has finished (a few milliseconds at most: interrupts are kept for later). */
     final void awaitStarted() {
+        awaitUninterruptibly(started);
+    }
+
+    /** Waits for {@code latch} to open; an interrupt meanwhile is kept for later. */
+    static void awaitUninterruptibly(CountDownLatch latch) {
         boolean interrupted = false;
-        while (true) {
+        while (latch.getCount() > 0) {
             try {
-                started.await();
-                break;
+                latch.await();
             } catch (InterruptedException e) {
                 interrupted = true;
             }
@@ -219,8 +218,10 @@ abstract class Provider {
             awaitStarted();
             d = domain;
             if (d == null) {
-                SocketException e = new SocketException(failure.getMessage());
-                e.initCause(failure.getCause());
+                IOException f = failure;
+                SocketException e = new SocketException(f != null ? f.getMessage()
+                        : "com-socket could not start domain " + claim.id() + " (see the error it printed)");
+                e.initCause(f != null ? f.getCause() : null);
                 throw e;
             }
             return d;
